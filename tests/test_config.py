@@ -1,0 +1,97 @@
+"""Configuration: validated once; a bad file names the file and the key (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ticketdash import config
+from tests.conftest import KEY, python_env, run_module, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_example_config_documents_every_key_and_loads() -> None:
+    example = ROOT / "config" / "ticketdash.example.toml"
+    loaded = config.load(example, environ={"FRESHSERVICE_API_KEY": "x"})
+    text = example.read_text()
+    for section, cls in config.SECTIONS.items():
+        assert f"[{section}]" in text
+        for name in cls.__dataclass_fields__:
+            assert f"{name} =" in text, f"[{section}] {name} is not documented in the example"
+    assert loaded.watcher.interval == 60
+    assert loaded.paths.tickets == (ROOT / "tickets").resolve()
+
+
+def test_defaults_and_relative_paths(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "conf", {"freshservice": {"domain": "acme.freshservice.com"}})
+    loaded = config.load(path, environ={})
+    assert loaded.api_key is not None and loaded.api_key.reveal() == KEY
+    assert loaded.freshservice.api_url == "https://acme.freshservice.com/api/v2"
+    assert loaded.paths.tickets == (tmp_path / "tickets").resolve()
+    assert loaded.stale_after == 180
+    assert loaded.watcher.max_calls_per_minute == 40
+    assert KEY not in repr(loaded)
+
+
+def test_environment_key_wins_over_file(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"freshservice": {"domain": "a.freshservice.com"}})
+    loaded = config.load(path, environ={"FRESHSERVICE_API_KEY": "from-env"})
+    assert loaded.api_key.reveal() == "from-env"
+
+
+@pytest.mark.parametrize(
+    "sections, expected",
+    [
+        ({"watcher": {"sorce": "demo"}}, "[watcher] sorce: unknown key"),
+        ({"watchr": {"source": "demo"}}, "[watchr]: unknown section"),
+        ({"watcher": {"poll_seconds": "often"}}, "[watcher] poll_seconds: expected a number"),
+        ({"watcher": {"source": "zendesk"}}, "[watcher] source: must be one of"),
+        ({"watcher": {"ticket_types": "Incident"}}, "[watcher] ticket_types: expected a list"),
+        ({"gui": {"port": 70000}}, "[gui] port: must be at most 65535"),
+        ({"watcher": {"max_calls_per_minute": 0}}, "[watcher] max_calls_per_minute: must be at least 1"),
+        ({"rules": {"update_minutes": {"urgent": "soon"}}}, "[rules] update_minutes.urgent: expected a number"),
+    ],
+)
+def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path, sections: dict, expected: str) -> None:
+    sections.setdefault("freshservice", {}).setdefault("domain", "acme.freshservice.com")
+    path = write_config(tmp_path, sections)
+    result = run_module("watcher", "--config", str(path), "--once")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and expected in lines[0]
+
+
+def test_missing_token_exits_2_naming_the_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"freshservice": {"domain": "acme.freshservice.com"}}, token=None)
+    result = run_module("watcher", "--config", str(path), "--once")
+    assert result.returncode == 2
+    assert "[freshservice] api_key_file" in result.stderr and str(path) in result.stderr
+
+
+def test_missing_domain_exits_2(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"watcher": {"source": "freshservice"}})
+    result = run_module("watcher", "--config", str(path), "--once")
+    assert result.returncode == 2 and "[freshservice] domain" in result.stderr
+
+
+def test_missing_or_broken_file_exits_2(tmp_path: Path) -> None:
+    result = run_module("watcher", "--config", str(tmp_path / "nope.toml"), "--once")
+    assert result.returncode == 2 and "nope.toml: not found" in result.stderr
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[watcher\nsource=")
+    result = run_module("watcher", "--config", str(broken), "--once")
+    assert result.returncode == 2 and "broken.toml: cannot be read" in result.stderr
+
+
+def test_bad_arguments_exit_2() -> None:
+    assert run_module("watcher", "--no-such-flag").returncode == 2
+
+
+def test_ticketdash_config_environment_variable(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"watcher": {"source": "demo"}, "paths": {"tickets": "t"}})
+    result = run_module("watcher", "--once", env=python_env(TICKETDASH_CONFIG=str(path)))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "t" / "_watcher.json").exists()

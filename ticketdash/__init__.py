@@ -1,0 +1,1 @@
+"""Ticket Dash core shared by the watcher, the dashboard and the light: config, store, rules."""

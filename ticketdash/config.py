@@ -1,0 +1,271 @@
+"""Configuration: one TOML file (plus two environment variables), validated once.
+
+Every daemon calls :func:`load` at start-up and passes the resulting frozen
+objects down; nothing deeper reads the file or the environment. A typo must
+never be ignored, so an unknown section or key is an error, and every error
+names the file and the key (``ConfigError``; the daemons exit 2 on it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "ticketdash.toml"
+CONFIG_ENV = "TICKETDASH_CONFIG"
+API_KEY_ENV = "FRESHSERVICE_API_KEY"
+
+
+class ConfigError(Exception):
+    """An unusable configuration; the message names the file and the key."""
+
+
+class Secret:
+    """A string that does not print itself, so it cannot leak into logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+def _setting(default: Any, help: str, **checks: Any) -> Any:
+    """A dataclass field carrying its one-line help and its checks (choices, min, max)."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **checks})
+    return field(default=default, metadata={"help": help, **checks})
+
+
+@dataclass(frozen=True)
+class WatcherSettings:
+    source: str = _setting("freshservice", "where tickets come from", choices=("freshservice", "demo"))
+    poll_seconds: float = _setting(0.0, "seconds between cycles (default 60; 5 for the demo)", min=0.0)
+    full_sync_minutes: float = _setting(60.0, "minutes between full reconciles", min=1.0)
+    max_calls_per_minute: int = _setting(40, "ceiling of API calls per minute", min=1)
+    ticket_types: list[str] = _setting(["Incident", "Service Request"], "ticket types to mirror")
+    workspace_ids: list[int] = _setting([], "workspaces to mirror; empty = primary, [0] = all", min=0)
+    overlap_seconds: int = _setting(300, "how far back an incremental cycle re-reads", min=0)
+    names_refresh_minutes: float = _setting(60.0, "minutes between agent/status/group refreshes", min=1.0)
+    requester_lookups_per_cycle: int = _setting(20, "new requester IDs looked up per cycle", min=0)
+    timeout_seconds: float = _setting(30.0, "timeout of one API call", min=1.0)
+    max_retries: int = _setting(4, "retries of a failed call before the cycle fails", min=0)
+    retry_backoff_seconds: float = _setting(1.0, "first pause before a retry; doubles each time", min=0.0)
+
+    @property
+    def interval(self) -> float:
+        """Seconds between cycles, with the source's own default."""
+        if self.poll_seconds:
+            return self.poll_seconds
+        return 5.0 if self.source == "demo" else 60.0
+
+
+@dataclass(frozen=True)
+class FreshserviceSettings:
+    domain: str = _setting("", "account domain, e.g. acme.freshservice.com")
+    base_url: str = _setting("", "replaces https://<domain> (tests, proxies)")
+    api_key_file: Path = _setting(Path("token.txt"), "file holding the API key")
+    portal_url: str = _setting("", "base of ticket links (default https://<domain>)")
+
+    @property
+    def api_url(self) -> str:
+        base = self.base_url or f"https://{self.domain}"
+        return base.rstrip("/") + "/api/v2"
+
+    @property
+    def ticket_url_base(self) -> str:
+        base = self.portal_url or (f"https://{self.domain}" if self.domain else self.base_url)
+        return base.rstrip("/") + "/a/tickets/"
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    tickets: Path = _setting(Path("../tickets"), "the data folder")
+    names: Path = _setting(Path("."), "folder of the person-edited name files (agents.txt ...)")
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    critical_hours: float = _setting(4.0, "due within this many hours: critical", min=0.0)
+    warning_hours: float = _setting(12.0, "due within this many hours: warning", min=0.0)
+    stale_after: float = _setting(0.0, "seconds after which data is stale (default 3 polls)", min=0.0)
+    paused_statuses: list[str] = _setting(
+        ["Pending", "On Hold", "Waiting on Customer", "Waiting on Third Party"],
+        "status names that pause the SLA",
+    )
+    update_minutes: dict[str, float] = _setting(
+        {"urgent": 30.0, "high": 2880.0, "medium": 4320.0, "low": 5760.0},
+        "minutes without an update before a ticket needs attention, per priority",
+    )
+
+
+@dataclass(frozen=True)
+class GuiSettings:
+    host: str = _setting("127.0.0.1", "address to listen on")
+    port: int = _setting(5001, "port to listen on", min=1, max=65535)
+    threads: int = _setting(8, "waitress worker threads", min=1)
+
+
+@dataclass(frozen=True)
+class BlinkySettings:
+    device: str = _setting("auto", "which light", choices=("auto", "luxafor", "simulated"))
+    status_file: Path = _setting(Path("../tickets/_light.json"), "where blinky says what it shows")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: str = _setting("INFO", "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+SECTIONS: dict[str, type] = {
+    "watcher": WatcherSettings,
+    "freshservice": FreshserviceSettings,
+    "paths": PathSettings,
+    "rules": RulesSettings,
+    "gui": GuiSettings,
+    "blinky": BlinkySettings,
+    "logging": LoggingSettings,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    watcher: WatcherSettings
+    freshservice: FreshserviceSettings
+    paths: PathSettings
+    rules: RulesSettings
+    gui: GuiSettings
+    blinky: BlinkySettings
+    logging: LoggingSettings
+    api_key: Secret | None = None
+
+    @property
+    def stale_after(self) -> float:
+        return self.rules.stale_after or 3 * self.watcher.interval
+
+    def require_freshservice(self) -> Secret:
+        """The API key, after checking that the account is configured (the watcher needs both)."""
+        if not (self.freshservice.domain or self.freshservice.base_url):
+            raise ConfigError(f'{self.path}: [freshservice] domain: required when source is "freshservice"')
+        if self.api_key is None:
+            raise ConfigError(
+                f"{self.path}: [freshservice] api_key_file: {self.freshservice.api_key_file} "
+                f"not found or empty (or set {API_KEY_ENV})"
+            )
+        return self.api_key
+
+
+def config_path(argument: str | None, environ: Mapping[str, str]) -> Path:
+    """The config file: --config, else $TICKETDASH_CONFIG, else config/ticketdash.toml."""
+    if argument:
+        return Path(argument)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    return DEFAULT_CONFIG
+
+
+def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, check and resolve the configuration at *path*."""
+    environ = os.environ if environ is None else environ
+    path = Path(path).absolute()
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found (copy config/ticketdash.example.toml)") from None
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read: {error}") from None
+
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{path}: [{name}]: unknown section (known: {', '.join(SECTIONS)})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: {name}: expected a [{name}] section")
+    for name, cls in SECTIONS.items():
+        sections[name] = _build(path, name, cls, raw.get(name, {}))
+
+    key = _api_key(sections["freshservice"].api_key_file, environ)
+    return Config(path=path, api_key=key, **sections)
+
+
+def _api_key(key_file: Path, environ: Mapping[str, str]) -> Secret | None:
+    value = environ.get(API_KEY_ENV, "").strip()
+    if not value:
+        try:
+            value = key_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+    return Secret(value) if value else None
+
+
+def _build(path: Path, section: str, cls: type, values: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(f"{path}: [{section}] {key}: unknown key (known: {', '.join(fields)})")
+        where = f"{path}: [{section}] {key}"
+        kwargs[key] = _convert(where, hints[key], value, fields[key].metadata)
+    for name, f in fields.items():
+        if hints[name] is Path and name not in kwargs:
+            kwargs[name] = f.default
+        if hints[name] is Path:
+            kwargs[name] = (path.parent / kwargs[name]).resolve()
+    return cls(**kwargs)
+
+
+def _convert(where: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_convert(where, item, v, meta) for v in value]
+    if origin is dict:
+        _, item = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return {str(k).lower(): _convert(f"{where}.{k}", item, v, meta) for k, v in value.items()}
+    if hint is Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where}: expected a path, got {value!r}")
+        return Path(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if hint in (int, float):
+        ok = isinstance(value, int) if hint is int else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok:
+            kind = "a whole number" if hint is int else "a number"
+            raise ConfigError(f"{where}: expected {kind}, got {value!r}")
+        if "min" in meta and value < meta["min"]:
+            raise ConfigError(f"{where}: must be at least {meta['min']}, got {value!r}")
+        if "max" in meta and value > meta["max"]:
+            raise ConfigError(f"{where}: must be at most {meta['max']}, got {value!r}")
+        return hint(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        if "choices" in meta and value not in meta["choices"]:
+            choices = ", ".join(f'"{c}"' for c in meta["choices"])
+            raise ConfigError(f"{where}: must be one of {choices}, got {value!r}")
+        return value
+    raise AssertionError(f"unsupported setting type {hint!r}")  # a programming error, not input
+

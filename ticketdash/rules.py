@@ -1,0 +1,114 @@
+"""SLA rules: the state of a ticket and of the board. Pure: no I/O, the time is an argument.
+
+The dashboard and the light both decide with these functions, so the wall and
+the desk can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from ticketdash import timefmt
+from ticketdash.config import RulesSettings
+
+# Most severe first (the contract's order).
+TICKET_STATES = ("fr_overdue", "overdue", "critical", "warning", "attention", "ok", "paused")
+BOARD_STATES = ("error", "stale", "fr_overdue", "overdue", "critical", "warning", "attention", "clear")
+SEVERITY = {state: rank for rank, state in enumerate(BOARD_STATES)}
+PRIORITIES = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    critical: timedelta
+    warning: timedelta
+    paused_statuses: frozenset[str]
+    update_after: Mapping[int, timedelta]
+
+    @classmethod
+    def from_settings(cls, rules: RulesSettings) -> Policy:
+        defaults = RulesSettings().update_minutes
+        minutes = {**defaults, **rules.update_minutes}
+        return cls(
+            critical=timedelta(hours=rules.critical_hours),
+            warning=timedelta(hours=rules.warning_hours),
+            paused_statuses=frozenset(s.casefold() for s in rules.paused_statuses),
+            update_after={p: timedelta(minutes=minutes[name]) for p, name in PRIORITIES.items() if name in minutes},
+        )
+
+
+DEFAULT_POLICY = Policy.from_settings(RulesSettings())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str
+    due_at: datetime | None  # the deadline that applies, if any
+    first_response: bool  # that deadline is the first response
+    customer_replied: bool
+
+
+def customer_replied(ticket: Mapping[str, Any]) -> bool:
+    """The requester wrote after the last agent reply: the ticket waits on an agent."""
+    stats = ticket.get("stats") or {}
+    requester = timefmt.parse(stats.get("requester_responded_at"))
+    if requester is None:
+        return False
+    agent = timefmt.parse(stats.get("agent_responded_at"))
+    return agent is None or requester > agent
+
+
+def ticket_verdict(ticket: Mapping[str, Any], status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> Verdict:
+    """Decide one ticket's state at *now*."""
+    stats = ticket.get("stats") or {}
+    replied = customer_replied(ticket)
+    if status_name.casefold() in policy.paused_statuses:
+        return Verdict("paused", None, False, replied)
+    first = ticket.get("type") == "Incident" and not stats.get("first_responded_at")
+    due = timefmt.parse(ticket.get("fr_due_by")) if first else None
+    if due is None:
+        first = False
+        due = timefmt.parse(ticket.get("due_by"))
+    if due is not None:
+        left = due - now
+        if left <= timedelta(0):
+            return Verdict("fr_overdue" if first else "overdue", due, first, replied)
+        if left < policy.critical:
+            return Verdict("critical", due, first, replied)
+        if left < policy.warning:
+            return Verdict("warning", due, first, replied)
+    updated = timefmt.parse(ticket.get("updated_at"))
+    limit = policy.update_after.get(ticket.get("priority"))  # type: ignore[arg-type]
+    untouched = updated is not None and limit is not None and now - updated > limit
+    return Verdict("attention" if replied or untouched else "ok", due, first, replied)
+
+
+def data_health(heartbeat: Mapping[str, Any] | None, now: datetime, stale_after: float) -> tuple[str, str]:
+    """("ok" | "stale" | "error", why) for the watcher's heartbeat."""
+    if heartbeat is None:
+        return "stale", "no data from the watcher yet"
+    if heartbeat.get("last_error"):
+        return "error", f"last sync failed: {heartbeat['last_error']}"
+    success = timefmt.parse(heartbeat.get("last_success_at"))
+    if success is None:
+        return "stale", "the watcher has not synced yet"
+    age = (now - success).total_seconds()
+    if age > stale_after:
+        return "stale", f"data is {int(age // 60)} min {int(age % 60)} s old"
+    return "ok", ""
+
+
+def board_state(ticket_states: Iterable[str], health: str, unreadable: bool = False) -> str:
+    """The worst of the data's health and every ticket; never ``clear`` on doubtful data."""
+    if unreadable or health == "error":
+        return "error"
+    if health != "ok":
+        return "stale"
+    worst = "clear"
+    for state in ticket_states:
+        board = "clear" if state in ("ok", "paused") else state
+        if SEVERITY[board] < SEVERITY[worst]:
+            worst = board
+    return worst

@@ -1,0 +1,167 @@
+"""The ``tickets/`` folder: the one owner of its format, for writers and readers.
+
+- ``<id>.json``: one active ticket, the object as Freshservice returns it.
+- ``archive/<YYYY-MM-DD>/<id>.json``: a ticket that left, filed by the day it left.
+- ``_watcher.json``: the watcher's heartbeat; ``_names/``: names it discovered.
+
+Every write is atomic (a temporary file in the same folder, then
+``os.replace``), so a reader sees the old file or the new one, never half.
+Temporary files start with a dot and do not end in ``.json``.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+TICKET_FILE = re.compile(r"^(\d+)\.json$")
+HEARTBEAT = "_watcher.json"
+LOCK = ".watcher.lock"
+TEMP_PREFIX = ".tmp-"
+
+
+class StoreError(Exception):
+    """The folder cannot be used (locked by another watcher, not writable)."""
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace *path* with *data* so that no reader or crash sees a partial file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def encode(obj: Any) -> bytes:
+    """The on-disk form: stable key order, so unchanged content gives unchanged bytes."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def decode_ticket(data: bytes) -> dict[str, Any]:
+    """A ticket from a file's bytes; ValueError for anything that is not one."""
+    ticket = json.loads(data)
+    if not isinstance(ticket, dict) or not isinstance(ticket.get("id"), int):
+        raise ValueError("not a ticket object (no integer id)")
+    return ticket
+
+
+@dataclass
+class Snapshot:
+    """What a reader found: parsed tickets, and the files it could not read."""
+
+    tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class TicketStore:
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.names_dir = self.folder / "_names"
+        self.archive_dir = self.folder / "archive"
+        self._lock_fd: int | None = None
+
+    # -- the writer's side (the watcher) ---------------------------------
+
+    def lock(self) -> None:
+        """Claim the folder for this process; StoreError if another watcher has it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(fd)
+            if error.errno in (errno.EAGAIN, errno.EACCES):
+                raise StoreError(f"another watcher is already running on {self.folder}") from None
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+        self._remove_temp_files()
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _remove_temp_files(self) -> None:
+        """Leftovers of a writer killed mid-write (only safe while holding the lock)."""
+        for folder in (self.folder, self.names_dir):
+            for path in folder.glob(TEMP_PREFIX + "*"):
+                path.unlink(missing_ok=True)
+
+    def read_raw(self) -> dict[int, bytes]:
+        """The bytes of every active ticket file, by id (the watcher's starting point)."""
+        found = {}
+        for entry in os.scandir(self.folder):
+            match = TICKET_FILE.match(entry.name)
+            if match:
+                try:
+                    with open(entry.path, "rb") as f:
+                        found[int(match.group(1))] = f.read()
+                except OSError as error:
+                    logger.warning("cannot read %s: %s", entry.path, error)
+        return found
+
+    def write_ticket(self, ticket_id: int, data: bytes) -> None:
+        atomic_write(self.folder / f"{ticket_id}.json", data)
+
+    def archive(self, ticket_id: int, data: bytes, day: date) -> None:
+        """File the last known content under the day it left, then drop the active file."""
+        folder = self.archive_dir / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / f"{ticket_id}.json", data)
+        (self.folder / f"{ticket_id}.json").unlink(missing_ok=True)
+
+    def write_heartbeat(self, heartbeat: dict[str, Any]) -> None:
+        atomic_write(self.folder / HEARTBEAT, encode(heartbeat))
+
+    # -- the readers' side (dashboard, light) ----------------------------
+
+    def read_heartbeat(self) -> dict[str, Any] | None:
+        """The heartbeat, None when there is none yet; ValueError when it is unreadable."""
+        try:
+            data = (self.folder / HEARTBEAT).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise ValueError(f"{HEARTBEAT}: {error}") from None
+        heartbeat = json.loads(data)
+        if not isinstance(heartbeat, dict):
+            raise ValueError(f"{HEARTBEAT}: not an object")
+        return heartbeat
+
+    def read_ticket_file(self, path: Path) -> dict[str, Any]:
+        """One ticket file; ValueError or OSError when it cannot be used."""
+        return decode_ticket(path.read_bytes())
+
+    def snapshot(self) -> Snapshot:
+        """Every active ticket; unreadable files are reported, never fatal."""
+        snap = Snapshot()
+        for entry in os.scandir(self.folder):
+            if TICKET_FILE.match(entry.name):
+                try:
+                    ticket = self.read_ticket_file(Path(entry.path))
+                    snap.tickets[ticket["id"]] = ticket
+                except (OSError, ValueError) as error:
+                    snap.errors[entry.name] = str(error)
+        return snap

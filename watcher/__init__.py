@@ -1,0 +1,1 @@
+"""The watcher: mirrors a helpdesk's active tickets into the tickets/ folder."""

@@ -1,0 +1,76 @@
+"""``python -m watcher [--config FILE] [--once]``.
+
+Exit status: 0 success, 2 unusable configuration or arguments (one line on
+stderr naming the file and key), 1 when ``--once`` could not complete a cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+
+from ticketdash import config as configuration
+from ticketdash import logs
+from ticketdash.store import StoreError, TicketStore
+from watcher.daemon import Stopped, Watcher, make_source, stoppable_sleep
+
+logger = logging.getLogger("watcher")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m watcher", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
+    parser.add_argument("--once", action="store_true", help="run one cycle and exit (0 ok, 1 failed)")
+    args = parser.parse_args(argv)
+
+    try:
+        config = configuration.load(configuration.config_path(args.config, os.environ))
+        if config.watcher.source == "freshservice":
+            config.require_freshservice()
+    except configuration.ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    logs.setup(config.logging.level, (config.api_key,))
+
+    store = TicketStore(config.paths.tickets)
+    try:
+        store.lock()
+    except (StoreError, OSError) as error:
+        print(f"{config.path}: [paths] tickets: {error}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, signal.SIG_IGN)
+        stop.set()
+        raise Stopped
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    source = make_source(config, stoppable_sleep(stop))
+    watcher = Watcher(config, store, source)
+    logger.info("watching %s (source %s, every %g s) into %s", config.freshservice.api_url
+                if source.name == "freshservice" else "the demo helpdesk", source.name,
+                config.watcher.interval, store.folder)
+    try:
+        if args.once:
+            return 0 if watcher.run_cycle() else 1
+        watcher.run_forever(stop)
+        return 0
+    except Stopped:
+        logger.info("stopped")
+        return 1 if args.once else 0
+    finally:
+        source.close()
+        store.unlock()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

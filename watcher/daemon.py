@@ -1,0 +1,109 @@
+"""The watcher's loop: a cycle, a heartbeat, a pause; until told to stop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import datetime
+from typing import Any, Callable
+
+from ticketdash import timefmt
+from ticketdash.config import Config
+from ticketdash.store import TicketStore
+from watcher.client import FreshserviceClient, SourceError
+from watcher.demo import DemoSource
+from watcher.sources import FreshserviceSource, Source
+from watcher.sync import Syncer
+
+logger = logging.getLogger(__name__)
+
+
+class Stopped(BaseException):
+    """Raised out of any wait once a stop was asked for (SIGTERM, SIGINT)."""
+
+
+def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Stopped
+    return sleep
+
+
+def make_source(config: Config, sleep: Callable[[float], None]) -> Source:
+    settings = config.watcher
+    if settings.source == "demo":
+        return DemoSource(sleep=sleep)
+    client = FreshserviceClient(
+        config.freshservice.api_url,
+        config.require_freshservice(),
+        timeout=settings.timeout_seconds,
+        max_calls_per_minute=settings.max_calls_per_minute,
+        max_retries=settings.max_retries,
+        backoff=settings.retry_backoff_seconds,
+        sleep=sleep,
+    )
+    return FreshserviceSource(client, settings.workspace_ids)
+
+
+class Watcher:
+    """Runs cycles and records each attempt in the heartbeat, success or failure."""
+
+    def __init__(self, config: Config, store: TicketStore, source: Source,
+                 clock: Callable[[], datetime] = timefmt.now) -> None:
+        self.config = config
+        self.store = store
+        self.source = source
+        self.clock = clock
+        self.syncer = Syncer(source, store, config.watcher, config.paths.names, clock)
+        try:
+            previous = store.read_heartbeat() or {}
+        except ValueError:
+            previous = {}
+        self.heartbeat: dict[str, Any] = {
+            "source": source.name,
+            "poll_seconds": config.watcher.interval,
+            "stale_after": config.stale_after,
+            "last_success_at": previous.get("last_success_at"),
+            "last_attempt_at": None,
+            "last_error": None,
+        }
+
+    def run_cycle(self) -> bool:
+        started = self.clock()
+        began = time.monotonic()
+        ok = False
+        try:
+            result = self.syncer.cycle()
+        except SourceError as error:
+            logger.error("sync failed, keeping the last good data: %s", error)
+            self.heartbeat["last_error"] = str(error)
+        except Exception as error:  # a bug must not end months of unattended running
+            logger.exception("sync crashed, keeping the last good data")
+            self.heartbeat["last_error"] = f"internal error: {type(error).__name__}"
+        else:
+            ok = True
+            self.heartbeat.update(
+                last_success_at=timefmt.format(started),
+                last_error=None,
+                names_error=result.names_error,
+                last_full_sync_at=timefmt.format(self.syncer.last_full) if self.syncer.last_full else None,
+                cursor=timefmt.format(self.syncer.cursor) if self.syncer.cursor else None,
+                counts={"active": result.active, "written": result.written, "archived": result.archived},
+                api={"calls": result.calls, "credits": result.credits},
+            )
+        self.heartbeat.update(
+            last_attempt_at=timefmt.format(started),
+            duration_seconds=round(time.monotonic() - began, 3),
+            pid=os.getpid(),
+        )
+        self.store.write_heartbeat(self.heartbeat)
+        return ok
+
+    def run_forever(self, stop: threading.Event) -> None:
+        interval = self.config.watcher.interval
+        while not stop.is_set():
+            self.run_cycle()
+            if stop.wait(interval):
+                break
