@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -80,8 +81,13 @@ def run_module(module: str, *args: str, env: dict[str, str] | None = None, timeo
 
 
 def start_module(module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env or python_env(), cwd=ROOT)
+    """A daemon in the background; its output goes to a file named by ``.log`` (no pipe to fill)."""
+    log = Path(tempfile.mkstemp(prefix=f"{module}-", suffix=".log")[1])
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", module, *args], stdout=out, stderr=subprocess.STDOUT,
+                                   text=True, env=env or python_env(), cwd=ROOT)
+    process.log = log  # type: ignore[attr-defined]
+    return process
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
