@@ -68,6 +68,7 @@ class Watcher:
             "last_success_at": previous.get("last_success_at"),
             "last_attempt_at": None,
             "last_error": None,
+            "cycles": 0,
         }
 
     def run_cycle(self) -> bool:
@@ -94,6 +95,7 @@ class Watcher:
                 api={"calls": result.calls, "credits": result.credits},
             )
         self.heartbeat.update(
+            cycles=self.heartbeat["cycles"] + 1,
             last_attempt_at=timefmt.format(started),
             duration_seconds=round(time.monotonic() - began, 3),
             pid=os.getpid(),

@@ -1,0 +1,44 @@
+"""Helpers shared by the benchmarks: tables, percentiles, child processes' peak memory."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from typing import Any, Callable, Sequence
+
+
+def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [list(map(str, headers))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    line = lambda row: "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |"  # noqa: E731
+    out = [f"\n{title}\n", line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    return "\n".join(out + [line(r) for r in cells[1:]])
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def stop_and_peak_rss_mb(process: subprocess.Popen[Any], signal_number: int) -> tuple[int, float]:
+    """Signal the child, reap it, and return (exit status, peak RSS in MB) from wait4."""
+    process.send_signal(signal_number)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_maxrss / 1024
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise RuntimeError(f"benchmark timed out waiting for {what}")
