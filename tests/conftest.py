@@ -99,3 +99,76 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "c
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def iso_in(**delta: float) -> str:
+    """A Freshservice timestamp at now + the given timedelta."""
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ticket(ticket_id: int, **fields: Any) -> dict[str, Any]:
+    """A ticket as Freshservice returns it, on track unless *fields* say otherwise."""
+    data = {
+        "id": ticket_id, "subject": f"Ticket {ticket_id}", "description_text": f"About ticket {ticket_id}",
+        "type": "Incident", "status": 2, "priority": 2, "requester_id": 29000000001, "responder_id": 21000000001,
+        "group_id": 31000000001, "workspace_id": 2, "created_at": iso_in(hours=-1), "updated_at": iso_in(minutes=-5),
+        "fr_due_by": iso_in(hours=20), "due_by": iso_in(days=3), "deleted": False, "spam": False,
+        "stats": {"first_responded_at": iso_in(minutes=-30), "agent_responded_at": iso_in(minutes=-30),
+                  "requester_responded_at": None},
+    }
+    stats = fields.pop("stats", {})
+    data.update(fields)
+    data["stats"].update(stats)
+    return data
+
+
+def write_heartbeat(folder: Path, **fields: Any) -> None:
+    from ticketdash.store import TicketStore
+
+    beat = {"source": "freshservice", "last_success_at": iso_in(seconds=-5), "last_attempt_at": iso_in(seconds=-5),
+            "last_error": None, "poll_seconds": 60}
+    beat.update(fields)
+    TicketStore(folder).write_heartbeat(beat)
+
+
+def put_ticket(folder: Path, data: dict[str, Any]) -> None:
+    from ticketdash.store import TicketStore, encode
+
+    TicketStore(folder).write_ticket(data["id"], encode(data))
+
+
+@pytest.fixture
+def board_env(tmp_path: Path):
+    """A tickets folder, a config for it, and a factory for the dashboard app on it."""
+    from ticketdash import config as configuration
+    from gui import create_app
+
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    apps = []
+
+    class Env:
+        tickets = folder
+        config_dir = tmp_path / "config"
+
+        def config(self, **sections: dict[str, Any]) -> Any:
+            base = {"freshservice": {"domain": "acme.freshservice.com"}, "paths": {"tickets": "../tickets"},
+                    "gui": {"rescan_seconds": 1}}
+            for section, values in sections.items():
+                base.setdefault(section, {}).update(values)
+            return configuration.load(write_config(self.config_dir, base, token=None), environ={})
+
+        def app(self, **sections: dict[str, Any]) -> Any:
+            app = create_app(self.config(**sections))
+            apps.append(app)
+            return app
+
+        def client(self, **sections: dict[str, Any]) -> Any:
+            return self.app(**sections).test_client()
+
+    yield Env()
+    for app in apps:
+        app.extensions["ticketdash"]["folder"].stop()

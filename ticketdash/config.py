@@ -9,7 +9,9 @@ names the file and the key (``ConfigError``; the daemons exit 2 on it).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -117,6 +119,30 @@ class GuiSettings:
     host: str = _setting("127.0.0.1", "address to listen on")
     port: int = _setting(5001, "port to listen on", min=1, max=65535)
     threads: int = _setting(8, "waitress worker threads", min=1)
+    title: str = _setting("Helpdesk", "the page's heading")
+    default_view: str = _setting("all", "the view shown at /")
+    refresh_seconds: float = _setting(2.0, "how often an open page asks for changes", min=0.5)
+    rescan_seconds: float = _setting(30.0, "full re-read of tickets/ as a safety net", min=1.0)
+    waiting_on_agent_statuses: list[str] = _setting(
+        ["Customer Responded", "Waiting on Agent"], "statuses of the Waiting on agent section"
+    )
+    other_statuses: list[str] = _setting(
+        ["Pending", "On Hold", "Waiting on Customer", "Waiting on Third Party"],
+        "statuses of the Other active section (the rest are Open)",
+    )
+    access_key_file: Path = _setting(Path("access_key.txt"), "kiosk access key (used only if the file exists)")
+    allow_networks: list[str] = _setting([], "client networks allowed in, e.g. 10.0.0.0/8; empty = all")
+    trusted_proxy: str = _setting("127.0.0.1", "the reverse proxy whose X-Forwarded-* headers are trusted")
+    cert_file: Path = _setting(Path("cert.pem"), "TLS certificate for nginx")
+    key_file: Path = _setting(Path("key.pem"), "TLS private key for nginx")
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    title: str = _setting("", "heading of the view")
+    groups: list[int] = _setting([], "only these group IDs")
+    workspaces: list[int] = _setting([], "only these workspace IDs")
+    types: list[str] = _setting([], "only these ticket types")
 
 
 @dataclass(frozen=True)
@@ -151,7 +177,9 @@ class Config:
     gui: GuiSettings
     blinky: BlinkySettings
     logging: LoggingSettings
+    views: dict[str, ViewSettings] = field(default_factory=dict)
     api_key: Secret | None = None
+    access_key: Secret | None = None
 
     @property
     def stale_after(self) -> float:
@@ -191,6 +219,9 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"{path}: cannot be read: {error}") from None
 
     sections: dict[str, Any] = {}
+    views = raw.pop("views", {})
+    if not isinstance(views, dict):
+        raise ConfigError(f"{path}: views: expected [views.<slug>] tables")
     for name, value in raw.items():
         if name not in SECTIONS:
             raise ConfigError(f"{path}: [{name}]: unknown section (known: {', '.join(SECTIONS)})")
@@ -199,17 +230,34 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     for name, cls in SECTIONS.items():
         sections[name] = _build(path, name, cls, raw.get(name, {}))
 
-    key = _api_key(sections["freshservice"].api_key_file, environ)
-    return Config(path=path, api_key=key, **sections)
-
-
-def _api_key(key_file: Path, environ: Mapping[str, str]) -> Secret | None:
-    value = environ.get(API_KEY_ENV, "").strip()
-    if not value:
+    sections["views"] = {}
+    for slug, values in views.items():
+        if not isinstance(values, dict) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug) or slug == "all":
+            raise ConfigError(f"{path}: [views.{slug}]: a view is a table with a lower-case slug other than 'all'")
+        view = _build(path, f"views.{slug}", ViewSettings, values)
+        sections["views"][slug] = dataclasses.replace(view, title=view.title or slug.replace("-", " ").title())
+    gui: GuiSettings = sections["gui"]
+    if gui.default_view != "all" and gui.default_view not in sections["views"]:
+        raise ConfigError(f"{path}: [gui] default_view: no view {gui.default_view!r} (define [views.{gui.default_view}])")
+    for network in gui.allow_networks:
         try:
-            value = key_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            return None
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"{path}: [gui] allow_networks: {network!r} is not a network") from None
+    key = environ.get(API_KEY_ENV, "").strip() or _read_secret(sections["freshservice"].api_key_file)
+    return Config(path=path, api_key=Secret(key) if key else None,
+                  access_key=_secret_file(gui.access_key_file), **sections)
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _secret_file(path: Path) -> Secret | None:
+    value = _read_secret(path)
     return Secret(value) if value else None
 
 

@@ -17,6 +17,7 @@ from ticketdash.config import RulesSettings
 TICKET_STATES = ("fr_overdue", "overdue", "critical", "warning", "attention", "ok", "paused")
 BOARD_STATES = ("error", "stale", "fr_overdue", "overdue", "critical", "warning", "attention", "clear")
 SEVERITY = {state: rank for rank, state in enumerate(BOARD_STATES)}
+SEVERITY_OF_TICKET = {state: rank for rank, state in enumerate(TICKET_STATES)}
 PRIORITIES = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
 
 
@@ -42,7 +43,20 @@ class Policy:
 DEFAULT_POLICY = Policy.from_settings(RulesSettings())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the rules need of a ticket, parsed once when its file changes."""
+
+    kind: str | None
+    priority: int | None
+    fr_due: datetime | None
+    due: datetime | None
+    first_responded: bool
+    updated: datetime | None
+    customer_replied: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     state: str
     due_at: datetime | None  # the deadline that applies, if any
@@ -50,9 +64,8 @@ class Verdict:
     customer_replied: bool
 
 
-def customer_replied(ticket: Mapping[str, Any]) -> bool:
+def customer_replied(stats: Mapping[str, Any]) -> bool:
     """The requester wrote after the last agent reply: the ticket waits on an agent."""
-    stats = ticket.get("stats") or {}
     requester = timefmt.parse(stats.get("requester_responded_at"))
     if requester is None:
         return False
@@ -60,17 +73,34 @@ def customer_replied(ticket: Mapping[str, Any]) -> bool:
     return agent is None or requester > agent
 
 
-def ticket_verdict(ticket: Mapping[str, Any], status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> Verdict:
+def prepare(ticket: Mapping[str, Any]) -> Facts:
+    stats = ticket.get("stats")
+    stats = stats if isinstance(stats, Mapping) else {}
+    priority = ticket.get("priority")
+    return Facts(
+        kind=ticket.get("type") if isinstance(ticket.get("type"), str) else None,
+        priority=priority if isinstance(priority, int) else None,
+        fr_due=timefmt.parse(ticket.get("fr_due_by")),
+        due=timefmt.parse(ticket.get("due_by")),
+        first_responded=bool(stats.get("first_responded_at")),
+        updated=timefmt.parse(ticket.get("updated_at")),
+        customer_replied=customer_replied(stats),
+    )
+
+
+def _deadline(facts: Facts) -> tuple[datetime | None, bool]:
+    """The due time that applies: an Incident's first response until it has one, else resolution."""
+    if facts.kind == "Incident" and not facts.first_responded and facts.fr_due is not None:
+        return facts.fr_due, True
+    return facts.due, False
+
+
+def verdict(facts: Facts, status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> Verdict:
     """Decide one ticket's state at *now*."""
-    stats = ticket.get("stats") or {}
-    replied = customer_replied(ticket)
+    replied = facts.customer_replied
     if status_name.casefold() in policy.paused_statuses:
         return Verdict("paused", None, False, replied)
-    first = ticket.get("type") == "Incident" and not stats.get("first_responded_at")
-    due = timefmt.parse(ticket.get("fr_due_by")) if first else None
-    if due is None:
-        first = False
-        due = timefmt.parse(ticket.get("due_by"))
+    due, first = _deadline(facts)
     if due is not None:
         left = due - now
         if left <= timedelta(0):
@@ -79,10 +109,28 @@ def ticket_verdict(ticket: Mapping[str, Any], status_name: str, now: datetime, p
             return Verdict("critical", due, first, replied)
         if left < policy.warning:
             return Verdict("warning", due, first, replied)
-    updated = timefmt.parse(ticket.get("updated_at"))
-    limit = policy.update_after.get(ticket.get("priority"))  # type: ignore[arg-type]
-    untouched = updated is not None and limit is not None and now - updated > limit
+    limit = policy.update_after.get(facts.priority)  # type: ignore[arg-type]
+    untouched = facts.updated is not None and limit is not None and now - facts.updated > limit
     return Verdict("attention" if replied or untouched else "ok", due, first, replied)
+
+
+def ticket_verdict(ticket: Mapping[str, Any], status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> Verdict:
+    return verdict(prepare(ticket), status_name, now, policy)
+
+
+def next_change(facts: Facts, status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> datetime | None:
+    """The next moment this ticket's state can change by time alone (None: never)."""
+    if status_name.casefold() in policy.paused_statuses:
+        return None
+    due, _ = _deadline(facts)
+    moments = []
+    if due is not None:
+        moments += [due - policy.warning, due - policy.critical, due]
+    limit = policy.update_after.get(facts.priority)  # type: ignore[arg-type]
+    if facts.updated is not None and limit is not None:
+        moments.append(facts.updated + limit)
+    future = [m for m in moments if m > now]
+    return min(future) if future else None
 
 
 def data_health(heartbeat: Mapping[str, Any] | None, now: datetime, stale_after: float) -> tuple[str, str]:

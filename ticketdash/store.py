@@ -139,16 +139,20 @@ class TicketStore:
 
     def read_heartbeat(self) -> dict[str, Any] | None:
         """The heartbeat, None when there is none yet; ValueError when it is unreadable."""
+        return self.read_json(self.folder / HEARTBEAT)
+
+    @staticmethod
+    def read_json(path: Path) -> dict[str, Any] | None:
+        """A small status file: None when missing, ValueError when unreadable."""
         try:
-            data = (self.folder / HEARTBEAT).read_bytes()
+            data = json.loads(path.read_bytes())
         except FileNotFoundError:
             return None
-        except OSError as error:
-            raise ValueError(f"{HEARTBEAT}: {error}") from None
-        heartbeat = json.loads(data)
-        if not isinstance(heartbeat, dict):
-            raise ValueError(f"{HEARTBEAT}: not an object")
-        return heartbeat
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{path.name}: {error}") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{path.name}: not an object")
+        return data
 
     def read_ticket_file(self, path: Path) -> dict[str, Any]:
         """One ticket file; ValueError or OSError when it cannot be used."""

@@ -1,0 +1,101 @@
+"""The wall dashboard: a read-only Flask app, served by waitress (``python -m gui``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, abort, jsonify, redirect, render_template, request
+
+from ticketdash import timefmt
+from ticketdash.config import Config
+from ticketdash.live import LiveFolder
+from ticketdash.store import TicketStore
+from gui.access import COOKIE, Access
+from gui.board import Board, UnknownView
+
+ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
+    """The app for *config*; *folder* is started here unless the caller gives its own."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    if folder is None:
+        folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
+                            light_file=config.blinky.status_file, rescan_seconds=config.gui.rescan_seconds)
+        folder.start()
+    board = Board(config, folder)
+    access = Access(config.access_key, config.gui.allow_networks)
+    app.extensions["ticketdash"] = {"board": board, "folder": folder, "config": config}
+
+    @app.before_request
+    def gatekeeper() -> Any:
+        if request.method not in ("GET", "HEAD"):
+            abort(405)
+        if not access.network_allowed(request.remote_addr):
+            abort(403)
+        if not access.admitted(request):
+            return Response("This dashboard needs its access key: open it once as /?key=<access key>.\n",
+                            401, {"Content-Type": "text/plain; charset=utf-8"})
+        if request.path == "/" and request.args.get("key"):  # first visit of the kiosk: swap the key for a cookie
+            rest = {k: v for k, v in request.args.items() if k != "key"}
+            response = redirect("/" + ("?" + urlencode(rest) if rest else ""))
+            response.set_cookie(COOKIE, access.token, max_age=10 * 365 * 86400, httponly=True,
+                                samesite="Strict", secure=request.is_secure)
+            return response
+        return None
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        if request.path.startswith("/api/") or request.path == "/":
+            response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @app.get("/")
+    def page() -> str:
+        view = request.args.get("view", config.gui.default_view)
+        if view not in board.views:
+            abort(404)
+        return render_template("board.html", title=config.gui.title, views=board.view_list(), view=view,
+                               agent=request.args.get("agent", ""), refresh=config.gui.refresh_seconds)
+
+    @app.get("/api/board")
+    def api_board() -> Response:
+        view = request.args.get("view", config.gui.default_view)
+        agent_arg = request.args.get("agent")
+        try:
+            agent = int(agent_arg) if agent_arg else None
+            rendered = board.rendered(view, agent)
+        except ValueError:
+            return jsonify(error="agent must be an agent's numeric ID"), 400
+        except UnknownView:
+            return jsonify(error=f"no view {view!r}", views=[v["slug"] for v in board.view_list()]), 404
+        if rendered.etag in request.if_none_match or request.headers.get("If-None-Match") == rendered.etag:
+            return Response(status=304, headers={"ETag": rendered.etag})
+        return Response(rendered.body, headers={"ETag": rendered.etag, "Content-Type": "application/json"})
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        snapshot = folder.view()
+        status, reason = board.health(snapshot, timefmt.now())
+        if status == "ok" and snapshot.errors:
+            status, reason = "error", f"{len(snapshot.errors)} ticket file(s) cannot be read"
+        heartbeat = snapshot.heartbeat or {}
+        return jsonify(status=status, reason=reason, data_as_of=heartbeat.get("last_success_at"),
+                       tickets=len(snapshot.entries), unreadable=len(snapshot.errors))
+
+    return app

@@ -1,0 +1,68 @@
+"""``python -m gui [--config FILE]``: the wall dashboard, served by waitress.
+
+Exit status: 0 after SIGTERM/SIGINT, 2 for an unusable configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import signal
+import sys
+
+import waitress
+
+from ticketdash import config as configuration
+from ticketdash import logs
+
+logger = logging.getLogger("gui")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gui", description="Serve the wall dashboard.")
+    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
+    args = parser.parse_args(argv)
+    try:
+        config = configuration.load(configuration.config_path(args.config, os.environ))
+    except configuration.ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    logs.setup(config.logging.level, (config.api_key, config.access_key))
+
+    from gui import create_app  # after logging, so start-up messages are formatted
+
+    gui = config.gui
+    try:
+        loopback = ipaddress.ip_address(gui.host).is_loopback
+    except ValueError:
+        loopback = gui.host == "localhost"
+    if not loopback and config.access_key is None and not gui.allow_networks:
+        logger.warning("listening on %s with no access key and no allow_networks: anyone who can reach "
+                       "port %d can read the tickets", gui.host, gui.port)
+    if not (gui.cert_file.exists() and gui.key_file.exists()):
+        logger.warning("no certificate (%s): serving plain HTTP only; see README 'HTTPS'", gui.cert_file)
+
+    app = create_app(config)
+    server = waitress.create_server(
+        app, host=gui.host, port=gui.port, threads=gui.threads, ident="ticketdash",
+        trusted_proxy=gui.trusted_proxy, trusted_proxy_count=1,
+        trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+        clear_untrusted_proxy_headers=True,
+    )
+
+    def on_signal(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # waitress's loop catches it and shuts its workers down
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    logger.info("dashboard on http://%s:%s/ (%d threads)", gui.host, server.effective_port, gui.threads)
+    server.run()
+    app.extensions["ticketdash"]["folder"].stop()
+    logger.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

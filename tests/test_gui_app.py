@@ -1,0 +1,186 @@
+"""The dashboard app through Flask's test client: sections, views, ETags, bad files, access."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import iso_in, put_ticket, ticket, wait_for, write_heartbeat
+
+
+def board(client, query: str = "") -> dict:
+    response = client.get("/api/board" + query)
+    assert response.status_code == 200, response.data
+    return response.get_json()
+
+
+def ids(section: dict) -> list[int]:
+    return [t["id"] for t in section["tickets"]]
+
+
+def test_sections_order_and_contract_fields(board_env) -> None:
+    t = board_env.tickets
+    put_ticket(t, ticket(1))  # ok
+    put_ticket(t, ticket(2, stats={"first_responded_at": None}, fr_due_by=iso_in(hours=-1)))  # fr_overdue
+    put_ticket(t, ticket(3, due_by=iso_in(hours=2)))  # critical, later
+    put_ticket(t, ticket(4, due_by=iso_in(hours=1), priority=1))  # critical, sooner
+    put_ticket(t, ticket(5, due_by=iso_in(hours=2), priority=4))  # critical, same time as 3, urgent
+    put_ticket(t, ticket(6, stats={"requester_responded_at": iso_in(minutes=-1)}))  # customer replied
+    put_ticket(t, ticket(7, status=3))  # pending
+    put_ticket(t, ticket(8, status=6))  # custom status, named in the discovered statuses
+    (t / "_names").mkdir()
+    (t / "_names" / "statuses.txt").write_text("6:Waiting on Customer\n")
+    (t / "_names" / "agents.txt").write_text("21000000001:Ada Lovelace\n")
+    data = board(board_env.client())
+    sections = {s["key"]: s for s in data["sections"]}
+    assert [s["key"] for s in data["sections"]] == ["open", "waiting", "other"]
+    assert [s["title"] for s in data["sections"]] == ["Open", "Waiting on agent", "Other active"]
+    assert ids(sections["open"]) == [2, 4, 5, 3, 1]
+    assert ids(sections["waiting"]) == [6] and ids(sections["other"]) == [7, 8]
+    assert data["worst"] == "fr_overdue" and data["stale"] is False
+    assert data["counts"]["critical"] == 3 and data["counts"]["paused"] == 2
+    first = sections["open"]["tickets"][0]
+    assert first["url"] == "https://acme.freshservice.com/a/tickets/2"
+    assert first["agent"] == "Ada Lovelace" and first["state"] == "fr_overdue" and first["due_kind"] == "first_response"
+    assert sections["other"]["tickets"][1]["status_name"] == "Waiting on Customer"
+    for key in ("id", "subject", "status", "status_name", "priority", "agent", "requester", "state", "due_at", "url"):
+        assert key in first
+    assert data["next_breach"]["id"] == 4
+    assert data["generated_at"].endswith("Z") and data["data_as_of"].endswith("Z")
+
+
+def test_views_agent_filter_and_errors(board_env) -> None:
+    t = board_env.tickets
+    put_ticket(t, ticket(1, group_id=11, responder_id=21))
+    put_ticket(t, ticket(2, group_id=12, responder_id=22, type="Service Request"))
+    put_ticket(t, ticket(3, group_id=11, workspace_id=5, responder_id=22))
+    client = board_env.client(views={"net": {"title": "Network", "groups": [11]},
+                                     "sr": {"types": ["Service Request"]}, "ws5": {"workspaces": [5]}},
+                              gui={"default_view": "net"})
+    every = lambda d: sorted(i for s in d["sections"] for i in ids(s))  # noqa: E731
+    assert every(board(client)) == [1, 3]  # the default view
+    assert every(board(client, "?view=all")) == [1, 2, 3]
+    assert every(board(client, "?view=sr")) == [2]
+    assert every(board(client, "?view=ws5")) == [3]
+    assert every(board(client, "?view=all&agent=22")) == [2, 3]
+    assert every(board(client, "?view=net&agent=22")) == [3]
+    assert client.get("/api/board?view=nope").status_code == 404
+    assert client.get("/api/board?agent=bob").status_code == 400
+    page = client.get("/")
+    assert page.status_code == 200 and b'<option value="net" selected>Network</option>' in page.data
+
+
+def test_etag_and_304(board_env) -> None:
+    put_ticket(board_env.tickets, ticket(1))
+    client = board_env.client()
+    first = client.get("/api/board")
+    etag = first.headers["ETag"]
+    again = client.get("/api/board", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    put_ticket(board_env.tickets, ticket(2))
+    changed = wait_for(lambda: (r := client.get("/api/board", headers={"If-None-Match": etag})).status_code == 200 and r,
+                       what="the new ticket")
+    assert changed.headers["ETag"] != etag
+
+
+def test_a_corrupt_file_never_blanks_the_board_nor_turns_it_clear(board_env) -> None:
+    t = board_env.tickets
+    put_ticket(t, ticket(1))
+    put_ticket(t, ticket(2))
+    client = board_env.client()
+    assert board(client)["worst"] == "clear"
+    (t / "2.json").write_text('{"id": 2, "subject": "half')
+    data = wait_for(lambda: (d := board(client))["unreadable"] and d, what="the corrupt file")
+    assert data["unreadable"] == ["2.json"] and data["worst"] == "error"
+    assert sorted(i for s in data["sections"] for i in ids(s)) == [1, 2]  # the last good copy stays
+    (t / "3.json").write_bytes(b"\xff\xfe garbage")
+    data = wait_for(lambda: (d := board(client))["unreadable"] == ["2.json", "3.json"] and d, what="a second one")
+    assert client.get("/healthz").get_json()["status"] == "error"
+    put_ticket(t, ticket(2, subject="fixed"))
+    (t / "3.json").unlink()
+    data = wait_for(lambda: not (d := board(client))["unreadable"] and d, what="the repair")
+    assert data["worst"] == "clear"
+
+
+@pytest.mark.parametrize("beat, worst, health", [
+    ({"last_success_at": iso_in(minutes=-10)}, "stale", "stale"),  # stale_after = 3 x 60 s
+    ({"last_error": "Freshservice rejected the API key (401)"}, "error", "error"),
+    (None, "stale", "stale"),
+    ("garbage", "error", "error"),
+])
+def test_old_or_failing_data_is_never_clear(board_env, beat, worst: str, health: str) -> None:
+    t = board_env.tickets
+    put_ticket(t, ticket(1))
+    if beat is None:
+        (t / "_watcher.json").unlink()
+    elif beat == "garbage":
+        (t / "_watcher.json").write_text("{not json")
+    else:
+        write_heartbeat(t, **beat)
+    client = board_env.client()
+    data = board(client)
+    assert data["worst"] == worst and data["stale"] is True
+    assert client.get("/healthz").get_json()["status"] == health
+    assert [ids(s) for s in data["sections"]][0] == [1]  # the last good data is still shown
+
+
+def test_healthz_ok(board_env) -> None:
+    body = board_env.client().get("/healthz")
+    assert body.status_code == 200 and body.get_json()["status"] == "ok"
+
+
+def test_read_only_and_security_headers(board_env) -> None:
+    client = board_env.client()
+    for method in ("post", "put", "delete", "patch"):
+        assert getattr(client, method)("/api/board").status_code == 405
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_title_is_escaped(board_env) -> None:
+    page = board_env.client(gui={"title": "<script>alert(1)</script>"}).get("/").data
+    assert b"<script>alert(1)</script>" not in page and b"&lt;script&gt;" in page
+
+
+def test_kiosk_access_key(board_env) -> None:
+    board_env.config_dir.mkdir(exist_ok=True)
+    (board_env.config_dir / "access_key.txt").write_text("tv-secret-123\n")
+    client = board_env.client()
+    assert client.get("/").status_code == 401
+    assert client.get("/api/board").status_code == 401
+    assert client.get("/healthz").status_code == 200  # health carries no ticket data
+    first = client.get("/?key=tv-secret-123&view=all")
+    assert first.status_code == 302 and first.headers["Location"] == "/?view=all"
+    cookie = first.headers["Set-Cookie"]
+    assert "tv-secret-123" not in cookie and "HttpOnly" in cookie
+    assert client.get("/api/board").status_code == 200  # the cookie now admits the TV
+    other = board_env.app().test_client()
+    assert other.get("/api/board", headers={"Authorization": "Bearer tv-secret-123"}).status_code == 200
+    assert other.get("/api/board", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert other.get("/?key=wrong").status_code == 401
+
+
+def test_network_allowlist(board_env) -> None:
+    client = board_env.client(gui={"allow_networks": ["10.1.0.0/16"]})
+    assert client.get("/", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
+    assert client.get("/", environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code == 403
+    assert client.get("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
+
+
+def test_names_from_the_persons_files_win(board_env) -> None:
+    t = board_env.tickets
+    put_ticket(t, ticket(1, requester_id=77))
+    (t / "_names").mkdir()
+    (t / "_names" / "requesters.txt").write_text("77:Discovered Name\n")
+    board_env.config_dir.mkdir(exist_ok=True)
+    (board_env.config_dir / "requesters.txt").write_text("77:Carol (VIP)\n")
+    data = board(board_env.client())
+    assert data["sections"][0]["tickets"][0]["requester"] == "Carol (VIP)"
+
+
+def test_blinky_status_is_shown(board_env) -> None:
+    (board_env.tickets / "_light.json").write_text(json.dumps({"state": "critical", "device": "simulated"}))
+    assert board(board_env.client())["light"]["state"] == "critical"

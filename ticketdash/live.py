@@ -1,0 +1,236 @@
+"""The tickets/ folder kept in memory, for readers that must not re-read it per request.
+
+Files are parsed once, when they change: watchdog events say which, and a
+periodic rescan (comparing each file's stat) is the safety net for missed
+events and a dead observer, which it restarts. A file that cannot be read is
+reported in ``errors``; its last good content is kept, so one corrupt file
+never blanks the board (the board state becomes ``error`` instead).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from ticketdash import names, rules
+from ticketdash.store import HEARTBEAT, TICKET_FILE, TicketStore
+
+logger = logging.getLogger(__name__)
+
+EXCERPT = 300
+KEPT_FIELDS = ("id", "subject", "status", "priority", "type", "requester_id", "responder_id", "group_id",
+               "workspace_id", "due_by", "fr_due_by", "updated_at")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ticket, slimmed to what the readers show, with its parsed facts."""
+
+    ticket: dict[str, Any]
+    facts: rules.Facts
+
+
+@dataclass(frozen=True)
+class FolderView:
+    """A consistent copy of what the folder held at one moment."""
+
+    version: int
+    entries: dict[int, Entry]
+    errors: dict[str, str]
+    heartbeat: dict[str, Any] | None
+    heartbeat_error: str | None
+    names: dict[str, names.Names]
+    light: dict[str, Any] | None
+
+
+def slim(ticket: dict[str, Any]) -> Entry:
+    kept = {k: ticket.get(k) for k in KEPT_FIELDS}
+    text = ticket.get("description_text")
+    kept["excerpt"] = text[:EXCERPT] if isinstance(text, str) else ""
+    return Entry(kept, rules.prepare(ticket))
+
+
+@dataclass
+class _State:
+    entries: dict[int, Entry] = field(default_factory=dict)
+    stats: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    heartbeat: dict[str, Any] | None = None
+    heartbeat_error: str | None = None
+    names: dict[str, names.Names] = field(default_factory=dict)
+    light: dict[str, Any] | None = None
+
+
+class LiveFolder(FileSystemEventHandler):
+    def __init__(self, store: TicketStore, person_names: Path, light_file: Path | None = None,
+                 rescan_seconds: float = 30.0, on_change: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self.person_names = person_names
+        self.light_file = light_file
+        self.rescan_seconds = rescan_seconds
+        self.on_change = on_change
+        self.lock = threading.RLock()
+        self.state = _State()
+        self.version = 0
+        self.stopping = threading.Event()
+        self.observer: Any = None
+        self.thread: threading.Thread | None = None
+
+    # -- life cycle ------------------------------------------------------
+
+    def start(self) -> None:
+        self.store.folder.mkdir(parents=True, exist_ok=True)
+        self.rescan()
+        self._start_observer()
+        self.thread = threading.Thread(target=self._rescan_loop, name="rescan", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer.join(timeout=5)
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+
+    def _start_observer(self) -> None:
+        observer = Observer()
+        observer.schedule(self, str(self.store.folder), recursive=True)
+        observer.daemon = True
+        observer.start()
+        self.observer = observer
+
+    def _rescan_loop(self) -> None:
+        while not self.stopping.wait(self.rescan_seconds):
+            try:
+                if not self.observer.is_alive():
+                    logger.warning("the file observer died; restarting it")
+                    self._start_observer()
+                self.rescan()
+            except Exception:
+                logger.exception("rescan failed; trying again in %g s", self.rescan_seconds)
+
+    # -- reading ---------------------------------------------------------
+
+    def view(self) -> FolderView:
+        with self.lock:
+            s = self.state
+            return FolderView(self.version, dict(s.entries), dict(s.errors), s.heartbeat, s.heartbeat_error,
+                              s.names, s.light)
+
+    def rescan(self) -> None:
+        """Re-read whatever changed since the last look, by stat; drop what is gone."""
+        seen = set()
+        for entry in os.scandir(self.store.folder):
+            match = TICKET_FILE.match(entry.name)
+            if match:
+                ticket_id = int(match.group(1))
+                seen.add(ticket_id)
+                self._load_ticket(Path(entry.path), ticket_id)
+        with self.lock:
+            for ticket_id in set(self.state.stats) - seen:
+                self._forget(ticket_id)
+        self._load_heartbeat()
+        self._load_names()
+        self._load_light()
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        """Never raises: an exception here would end event delivery for good."""
+        try:
+            if event.is_directory:
+                return
+            for raw in (event.src_path, getattr(event, "dest_path", "")):
+                if raw:
+                    self._changed(Path(os.fsdecode(raw)))
+        except Exception:
+            logger.exception("handling %s failed", event)
+
+    def _changed(self, path: Path) -> None:
+        if path.parent == self.store.folder:
+            match = TICKET_FILE.match(path.name)
+            if match:
+                self._load_ticket(path, int(match.group(1)))
+            elif path.name == HEARTBEAT:
+                self._load_heartbeat()
+        elif path.parent == self.store.names_dir:
+            self._load_names()
+        if self.light_file is not None and path == self.light_file:
+            self._load_light()
+
+    def _bump(self) -> None:
+        self.version += 1
+        if self.on_change is not None:
+            try:
+                self.on_change()
+            except Exception:
+                logger.exception("change callback failed")
+
+    def _forget(self, ticket_id: int) -> None:
+        with self.lock:
+            self.state.entries.pop(ticket_id, None)
+            self.state.stats.pop(ticket_id, None)
+            self.state.errors.pop(f"{ticket_id}.json", None)
+            self._bump()
+
+    def _load_ticket(self, path: Path, ticket_id: int) -> None:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            if ticket_id in self.state.stats:
+                self._forget(ticket_id)
+            return
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if self.state.stats.get(ticket_id) == key:
+            return
+        try:
+            ticket = self.store.read_ticket_file(path)
+            if ticket["id"] != ticket_id:
+                raise ValueError(f"holds ticket {ticket['id']}")
+            entry, error = slim(ticket), None
+        except (OSError, ValueError) as problem:
+            entry, error = None, str(problem) or type(problem).__name__
+        with self.lock:
+            self.state.stats[ticket_id] = key
+            if entry is not None:
+                self.state.entries[ticket_id] = entry
+                self.state.errors.pop(path.name, None)
+            else:
+                logger.warning("cannot read %s: %s", path, error)
+                self.state.errors[path.name] = error
+            self._bump()
+
+    def _load_heartbeat(self) -> None:
+        try:
+            heartbeat, error = self.store.read_heartbeat(), None
+        except ValueError as problem:
+            heartbeat, error = None, str(problem)
+        with self.lock:
+            if (heartbeat, error) != (self.state.heartbeat, self.state.heartbeat_error):
+                self.state.heartbeat, self.state.heartbeat_error = heartbeat, error
+                self._bump()
+
+    def _load_names(self) -> None:
+        loaded = names.load(self.store.names_dir, self.person_names)
+        with self.lock:
+            if loaded != self.state.names:
+                self.state.names = loaded
+                self._bump()
+
+    def _load_light(self) -> None:
+        if self.light_file is None:
+            return
+        try:
+            light = TicketStore.read_json(self.light_file)
+        except ValueError:
+            light = None
+        with self.lock:
+            if light != self.state.light:
+                self.state.light = light
+                self._bump()
