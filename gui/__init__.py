@@ -86,7 +86,11 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
             return jsonify(error=f"no view {view!r}", views=[v["slug"] for v in board.view_list()]), 404
         if rendered.etag in request.if_none_match or request.headers.get("If-None-Match") == rendered.etag:
             return Response(status=304, headers={"ETag": rendered.etag})
-        return Response(rendered.body, headers={"ETag": rendered.etag, "Content-Type": "application/json"})
+        headers = {"ETag": rendered.etag, "Content-Type": "application/json", "Vary": "Accept-Encoding"}
+        if "gzip" in request.accept_encodings:
+            headers["Content-Encoding"] = "gzip"
+            return Response(rendered.gzipped(), headers=headers)
+        return Response(rendered.body, headers=headers)
 
     @app.get("/healthz")
     def healthz() -> Response:

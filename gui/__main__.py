@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         trusted_proxy=gui.trusted_proxy, trusted_proxy_count=1,
         trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
         clear_untrusted_proxy_headers=True,
+        outbuf_overflow=16 * 1024 * 1024,  # a 5,000-ticket board stays in memory, not in a temporary file
     )
 
     def on_signal(signum: int, frame: object) -> None:

@@ -8,16 +8,18 @@ request gets the same bytes and the same ETag, and a poller gets a 304.
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ticketdash import rules, timefmt
 from ticketdash.config import Config, ViewSettings
-from ticketdash.live import FolderView, LiveFolder
+from ticketdash.live import Entry, FolderView, LiveFolder
 
 SECTIONS = (("open", "Open"), ("waiting", "Waiting on agent"), ("other", "Other active"))
 PRIORITY_NAMES = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
@@ -28,12 +30,19 @@ class UnknownView(KeyError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass
 class Rendered:
     body: bytes
     etag: str
     valid_until: datetime | None
     version: int
+    _gzipped: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        """The body compressed, made once, when a client first asks for it."""
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=5, mtime=0)
+        return self._gzipped
 
 
 class Board:
@@ -47,6 +56,7 @@ class Board:
         self.views = {"all": ALL, **config.views}
         self.url_base = config.freshservice.ticket_url_base
         self.cache: dict[tuple[str, int | None], Rendered] = {}
+        self.rows: dict[int, _Row] = {}
         self.lock = threading.Lock()
 
     def view_list(self) -> list[dict[str, str]]:
@@ -56,27 +66,30 @@ class Board:
         """The current board's bytes and ETag, rebuilt only when something can have changed."""
         if view not in self.views:
             raise UnknownView(view)
-        now = self.clock()
         key = (view, agent)
+        cached = self._fresh(key, self.clock())
+        if cached:
+            return cached
+        with self.lock:  # one rebuild at a time; the others then find it cached
+            now = self.clock()
+            cached = self._fresh(key, now)
+            if cached:
+                return cached
+            snapshot = self.folder.view()
+            content, valid_until = self.build(snapshot, now, view, agent)
+            etag = 'W/"' + hashlib.sha1(content).hexdigest()[:20] + '"'
+            body = content[:-1] + b',"generated_at":"' + timefmt.format(now).encode() + b'"}'
+            rendered = Rendered(body, etag, valid_until, snapshot.version)
+            if len(self.cache) > 64:  # agents' filters come and go
+                self.cache.clear()
+            self.cache[key] = rendered
+            return rendered
+
+    def _fresh(self, key: tuple[str, int | None], now: datetime) -> Rendered | None:
         cached = self.cache.get(key)
         if cached and cached.version == self.folder.version and (cached.valid_until is None or now < cached.valid_until):
             return cached
-        with self.lock:  # one rebuild at a time; the others then find it cached
-            cached = self.cache.get(key)
-            if cached and cached.version == self.folder.version and (
-                    cached.valid_until is None or now < cached.valid_until):
-                return cached
-            snapshot = self.folder.view()
-            board, valid_until = self.build(snapshot, now, view, agent)
-            content = json.dumps(board, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-            etag = 'W/"' + hashlib.sha1(content.encode()).hexdigest()[:20] + '"'
-            board["generated_at"] = timefmt.format(now)
-            body = json.dumps(board, ensure_ascii=False, separators=(",", ":")).encode()
-            rendered = Rendered(body, etag, valid_until, snapshot.version)
-            self.cache[key] = rendered
-            if len(self.cache) > 64:  # agents' filters come and go
-                self.cache = {key: rendered}
-            return rendered
+        return None
 
     def health(self, snapshot: FolderView, now: datetime) -> tuple[str, str]:
         if snapshot.heartbeat_error:
@@ -97,62 +110,79 @@ class Board:
                 and (not view.types or ticket["type"] in view.types)
                 and (agent is None or ticket["responder_id"] == agent))
 
-    def build(self, snapshot: FolderView, now: datetime, slug: str, agent: int | None) -> tuple[dict[str, Any], datetime | None]:
+    def _row(self, entry: Entry, names: dict[str, Any], now: datetime) -> _Row:
+        """A ticket's place on the board, kept until its file, the names or its state can change."""
+        t = entry.ticket
+        ticket_id = t["id"]
+        row = self.rows.get(ticket_id)
+        if row and row.entry is entry and row.names is names and (row.valid_until is None or now < row.valid_until):
+            return row
+        status = t["status"]
+        status_name = names.get("statuses", {}).get(status, f"Status {status}")
+        verdict = rules.verdict(entry.facts, status_name, now, self.policy)
+        due = verdict.due_at
+        priority = t["priority"] if isinstance(t["priority"], int) else 0
+        fields = {
+            "id": ticket_id,
+            "subject": t["subject"] if isinstance(t["subject"], str) else "",
+            "excerpt": t["excerpt"],
+            "status": status,
+            "status_name": status_name,
+            "priority": t["priority"],
+            "priority_name": PRIORITY_NAMES.get(priority, ""),
+            "type": t["type"],
+            "agent": names.get("agents", {}).get(t["responder_id"]) if t["responder_id"] is not None else None,
+            "requester": _name(names.get("requesters", {}), t["requester_id"]),
+            "group": names.get("groups", {}).get(t["group_id"]) if t["group_id"] is not None else None,
+            "state": verdict.state,
+            "due_at": _iso(due) if due else None,
+            "due_kind": ("first_response" if verdict.first_response else "resolution") if due else None,
+            "customer_replied": verdict.customer_replied,
+            "url": f"{self.url_base}{ticket_id}",
+        }
+        row = _Row(
+            entry=entry, names=names, verdict=verdict,
+            valid_until=rules.next_change(entry.facts, status_name, now, self.policy),
+            section=self.section_of(status_name, verdict.customer_replied),
+            key=(rules.SEVERITY_OF_TICKET[verdict.state], due or FAR, -priority, ticket_id),
+            json=json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+        )
+        self.rows[ticket_id] = row
+        return row
+
+    def build(self, snapshot: FolderView, now: datetime, slug: str, agent: int | None) -> tuple[bytes, datetime | None]:
+        """The board as JSON bytes (without generated_at), and until when it holds."""
         view = self.views[slug]
         names = snapshot.names
-        statuses, agents = names.get("statuses", {}), names.get("agents", {})
-        requesters, groups = names.get("requesters", {}), names.get("groups", {})
         health, reason = self.health(snapshot, now)
-        sections: dict[str, list[tuple[Any, ...]]] = {key: [] for key, _ in SECTIONS}
+        sections: dict[str, list[_Row]] = {key: [] for key, _ in SECTIONS}
         counts = dict.fromkeys(rules.TICKET_STATES, 0)
-        moments: list[datetime] = []
+        valid_until: datetime | None = None
         next_breach: tuple[datetime, int] | None = None
-        far = datetime.max.replace(tzinfo=now.tzinfo)
         for ticket_id, entry in snapshot.entries.items():
-            t = entry.ticket
-            if not self._matches(t, view, agent):
+            if not self._matches(entry.ticket, view, agent):
                 continue
-            status = t["status"]
-            status_name = statuses.get(status, f"Status {status}")
-            verdict = rules.verdict(entry.facts, status_name, now, self.policy)
-            change = rules.next_change(entry.facts, status_name, now, self.policy)
-            if change is not None:
-                moments.append(change)
-            counts[verdict.state] += 1
-            due = verdict.due_at
-            if due is not None and due > now and verdict.state != "paused":
+            row = self._row(entry, names, now)
+            if row.valid_until is not None and (valid_until is None or row.valid_until < valid_until):
+                valid_until = row.valid_until
+            counts[row.verdict.state] += 1
+            due = row.verdict.due_at
+            if due is not None and due > now and row.verdict.state != "paused":
                 if next_breach is None or due < next_breach[0]:
                     next_breach = (due, ticket_id)
-            priority = t["priority"] if isinstance(t["priority"], int) else 0
-            row = {
-                "id": ticket_id,
-                "subject": t["subject"] if isinstance(t["subject"], str) else "",
-                "excerpt": t["excerpt"],
-                "status": status,
-                "status_name": status_name,
-                "priority": t["priority"],
-                "priority_name": PRIORITY_NAMES.get(priority, ""),
-                "type": t["type"],
-                "agent": agents.get(t["responder_id"]) if t["responder_id"] is not None else None,
-                "requester": _name(requesters, t["requester_id"]),
-                "group": groups.get(t["group_id"]) if t["group_id"] is not None else None,
-                "state": verdict.state,
-                "due_at": timefmt.format(due) if due else None,
-                "due_kind": ("first_response" if verdict.first_response else "resolution") if due else None,
-                "customer_replied": verdict.customer_replied,
-                "url": f"{self.url_base}{ticket_id}",
-            }
-            key = (rules.SEVERITY_OF_TICKET[verdict.state], due or far, -priority, ticket_id)
-            sections[self.section_of(status_name, verdict.customer_replied)].append((key, row))
+            sections[row.section].append(row)
+        for gone in set(self.rows) - set(snapshot.entries):
+            del self.rows[gone]
 
         if health == "ok" and snapshot.heartbeat:
             success = timefmt.parse(snapshot.heartbeat.get("last_success_at"))
             if success:
-                moments.append(success + timedelta(seconds=self.config.stale_after))
+                stale_at = success + timedelta(seconds=self.config.stale_after)
+                valid_until = stale_at if valid_until is None else min(valid_until, stale_at)
         unreadable = sorted(snapshot.errors)
         worst = rules.board_state((s for s, n in counts.items() if n), health, bool(unreadable))
         heartbeat = snapshot.heartbeat or {}
-        board = {
+        head = {
             "data_as_of": heartbeat.get("last_success_at"),
             "stale": health != "ok",
             "health": {"status": health, "reason": reason, "last_attempt_at": heartbeat.get("last_attempt_at"),
@@ -161,22 +191,44 @@ class Board:
             "counts": counts,
             "total": sum(counts.values()),
             "view": {"slug": slug, "title": view.title},
-            "agent": {"id": agent, "name": agents.get(agent)} if agent is not None else None,
-            "next_breach": {"id": next_breach[1], "due_at": timefmt.format(next_breach[0])} if next_breach else None,
+            "agent": {"id": agent, "name": names.get("agents", {}).get(agent)} if agent is not None else None,
+            "next_breach": {"id": next_breach[1], "due_at": _iso(next_breach[0])} if next_breach else None,
             "unreadable": unreadable,
             "light": snapshot.light,
-            "sections": [
-                {
-                    "key": key,
-                    "title": title,
-                    "counts": _counts(rows),
-                    "tickets": [row for _, row in sorted(rows, key=lambda r: r[0])],
-                }
-                for key, title in SECTIONS
-                for rows in [sections[key]]
-            ],
         }
-        return board, min(moments) if moments else None
+        parts = []
+        for key, title in SECTIONS:
+            rows = sorted(sections[key], key=lambda r: r.key)
+            section_counts: dict[str, int] = {}
+            for row in rows:
+                section_counts[row.verdict.state] = section_counts.get(row.verdict.state, 0) + 1
+            meta = _dumps({"key": key, "title": title, "counts": section_counts})
+            parts.append(meta[:-1] + ',"tickets":[' + ",".join(r.json for r in rows) + "]}")
+        content = _dumps(head)[:-1] + ',"sections":[' + ",".join(parts) + "]}"
+        return content.encode(), valid_until
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    entry: Entry
+    names: dict[str, Any]
+    verdict: rules.Verdict
+    valid_until: datetime | None
+    section: str
+    key: tuple[Any, ...]
+    json: str  # this ticket's object on the board, ready to join
+
+
+FAR = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _iso(moment: datetime) -> str:
+    return timefmt.format(moment)
 
 
 def _name(names: dict[int, str], person: Any) -> str | None:
@@ -185,8 +237,3 @@ def _name(names: dict[int, str], person: Any) -> str | None:
     return names.get(person, f"Requester {person}")
 
 
-def _counts(rows: list[tuple[Any, dict[str, Any]]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for _, row in rows:
-        counts[row["state"]] = counts.get(row["state"], 0) + 1
-    return counts

@@ -172,3 +172,92 @@ def board_env(tmp_path: Path):
     yield Env()
     for app in apps:
         app.extensions["ticketdash"]["folder"].stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class GuiServer:
+    """``python -m gui`` (waitress) as a real process on a free port, on its own tickets folder."""
+
+    def __init__(self, root: Path, **sections: dict[str, Any]) -> None:
+        self.tickets = root / "tickets"
+        self.tickets.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        base = {"freshservice": {"domain": "acme.freshservice.com"}, "paths": {"tickets": "../tickets"},
+                "gui": {"port": self.port, "refresh_seconds": 0.5, "rescan_seconds": 2},
+                "blinky": {"status_file": "../tickets/_light.json"}}
+        for section, values in sections.items():
+            base.setdefault(section, {}).update(values)
+        self.config = write_config(root / "config", base, token=None)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> "GuiServer":
+        import requests
+
+        self.process = start_module("gui", "--config", str(self.config))
+
+        def up() -> bool:
+            assert self.process.poll() is None, self.process.log.read_text()
+            try:
+                return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(up, timeout=20, what="the dashboard to answer")
+        return self
+
+    def stop(self) -> int:
+        import signal
+
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def gui_server(tmp_path: Path):
+    servers: list[GuiServer] = []
+
+    def make(**sections: dict[str, Any]) -> GuiServer:
+        server = GuiServer(tmp_path / f"site{len(servers)}", **sections)
+        servers.append(server)
+        write_heartbeat(server.tickets)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    opened = context.new_page()
+    opened.dialogs = []  # type: ignore[attr-defined]
+    opened.errors = []  # type: ignore[attr-defined]
+    opened.on("dialog", lambda d: (opened.dialogs.append(d.message), d.dismiss()))
+    opened.on("pageerror", lambda e: opened.errors.append(str(e)))
+    yield opened
+    context.close()

@@ -24,7 +24,7 @@ from ticketdash.store import HEARTBEAT, TICKET_FILE, TicketStore
 
 logger = logging.getLogger(__name__)
 
-EXCERPT = 300
+EXCERPT = 160
 KEPT_FIELDS = ("id", "subject", "status", "priority", "type", "requester_id", "responder_id", "group_id",
                "workspace_id", "due_by", "fr_due_by", "updated_at")
 

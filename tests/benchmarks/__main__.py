@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ["watcher"]
+NAMES = ["watcher", "gui"]
 
 
 def main(argv: list[str]) -> int:

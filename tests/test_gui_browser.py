@@ -1,0 +1,125 @@
+"""The wall page in Debian's Chromium (Playwright) against a real waitress server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import iso_in, put_ticket, ticket, write_heartbeat
+
+pytestmark = pytest.mark.slow
+
+HOSTILE = [
+    "<script>window.__pwned = 1</script>",
+    '<img src=x onerror="window.__pwned = 2">',
+    '"><svg onload="window.__pwned=3">',
+    "javascript:window.__pwned=4",
+    "\u202eevil right-to-left override \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627",
+    "long " * 400,
+]
+
+
+def test_sections_render_and_countdowns_tick(gui_server, page) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1, due_by=iso_in(hours=2)))
+    put_ticket(server.tickets, ticket(2, status=3))
+    put_ticket(server.tickets, ticket(3, stats={"requester_responded_at": iso_in(minutes=-2)}))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='3']")
+    titles = page.locator(".section-title").all_text_contents()
+    assert titles == ["Open", "Waiting on agent", "Other active"]
+    assert page.locator("[data-section=open] tr[data-id='1'] .state-word").inner_text().endswith("Critical")
+    assert page.locator("#light").get_attribute("data-state") == "critical"
+    due = page.locator("tr[data-id='1'] td.due")
+    first = due.inner_text()
+    page.wait_for_function("t => document.querySelector(\"tr[data-id='1'] td.due\").textContent !== t", arg=first)
+    assert page.locator("#next-breach").inner_text().startswith("01:5")
+    assert page.errors == []
+
+
+def test_theme_toggle_is_remembered(gui_server, page) -> None:
+    server = gui_server().start()
+    page.goto(server.url)
+    assert page.locator("html").get_attribute("data-theme") == "dark"
+    page.click("#theme-toggle")
+    assert page.locator("html").get_attribute("data-theme") == "light"
+    page.reload()
+    page.wait_for_function("() => document.documentElement.dataset.theme === 'light'")
+
+
+def test_a_file_change_shows_without_reload(gui_server, page) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='1']")
+    page.evaluate("window.__same_page = true")
+    put_ticket(server.tickets, ticket(2, subject="Arrived while watching"))
+    page.wait_for_selector("tr[data-id='2']", timeout=5000)
+    (server.tickets / "1.json").unlink()
+    page.wait_for_selector("tr[data-id='1']", state="detached", timeout=5000)
+    assert page.evaluate("window.__same_page") is True
+
+
+def test_hostile_ticket_text_shows_as_text_and_runs_nothing(gui_server, page) -> None:
+    server = gui_server().start()
+    (server.tickets / "_names").mkdir()
+    (server.tickets / "_names" / "agents.txt").write_text("21000000001:<img src=x onerror=\"window.__pwned=5\">\n")
+    (server.tickets / "_names" / "requesters.txt").write_text("29000000001:<script>window.__pwned=6</script>\n")
+    for n, text in enumerate(HOSTILE, 1):
+        put_ticket(server.tickets, ticket(n, subject=text, description_text=text))
+    page.goto(server.url)
+    page.wait_for_selector(f"tr[data-id='{len(HOSTILE)}']")
+    page.mouse.move(900, 300)
+    for n, text in enumerate(HOSTILE, 1):
+        cell = page.locator(f"tr[data-id='{n}'] td.subject")
+        assert cell.text_content() == text
+        assert cell.get_attribute("title").startswith(text)
+    assert page.locator(f"tr[data-id='1'] td.agent").text_content() == '<img src=x onerror="window.__pwned=5">'
+    assert page.locator("#sections img, #sections svg, #sections script").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    assert page.dialogs == [] and page.errors == []
+    for link in page.locator("#sections a").all():
+        assert link.get_attribute("href").startswith("https://acme.freshservice.com/a/tickets/")
+
+
+def test_stale_and_error_banners(gui_server, page) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='1']")
+    assert page.locator("#stale-banner").is_hidden()
+    write_heartbeat(server.tickets, last_success_at=iso_in(minutes=-20))
+    banner = page.locator("#stale-banner")
+    banner.wait_for(state="visible", timeout=5000)
+    assert "out of date" in banner.inner_text() and "20 min old" in banner.inner_text()
+    assert page.locator("#light").get_attribute("data-state") == "stale"
+    write_heartbeat(server.tickets, last_error="Freshservice rejected the API key (401)")
+    page.wait_for_function("() => document.querySelector('#stale-banner').textContent.includes('(401)')",
+                           timeout=5000)
+    assert page.locator("#light").get_attribute("data-state") == "error"
+
+
+def test_offline_banner_and_recovery(gui_server, page) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='1']")
+    assert server.stop() == 0
+    offline = page.locator("#offline-banner")
+    offline.wait_for(state="visible", timeout=5000)
+    assert "Cannot reach the dashboard server" in offline.inner_text()
+    assert page.locator("tr[data-id='1']").count() == 1  # the last board stays up
+    server.start()
+    offline.wait_for(state="hidden", timeout=5000)
+
+
+def test_virtual_light_follows_blinky(gui_server, page) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1, due_by=iso_in(hours=6)))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='1']")
+    (server.tickets / "_light.json").write_text(json.dumps({"state": "stale"}))
+    page.wait_for_function("() => document.querySelector('#light-label').textContent.includes('desk light: stale')",
+                           timeout=5000)
+    assert page.locator("#light").get_attribute("data-state") == "warning"

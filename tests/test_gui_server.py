@@ -1,0 +1,46 @@
+"""``python -m gui`` as a real process: waitress serves it, signals end it, config errors exit 2."""
+
+from __future__ import annotations
+
+import signal
+
+import requests
+
+from tests.conftest import run_module, write_config
+
+
+def test_waitress_serves_and_sigterm_stops_it(gui_server) -> None:
+    server = gui_server().start()
+    response = requests.get(server.url + "/")
+    assert response.status_code == 200 and response.headers["Server"] == "ticketdash"
+    assert "Werkzeug" not in response.headers.get("Server", "")
+    log = server.process.log.read_text()
+    assert "no certificate" in log and "serving plain HTTP" in log
+    assert server.stop() == 0
+
+
+def test_sigint_stops_it_too(gui_server) -> None:
+    server = gui_server().start()
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=10) == 0
+
+
+def test_open_bind_without_protection_warns(gui_server) -> None:
+    server = gui_server(gui={"host": "0.0.0.0"}).start()
+    assert "anyone who can reach" in server.process.log.read_text()
+
+
+def test_bad_config_exits_2(tmp_path) -> None:
+    path = write_config(tmp_path, {"gui": {"prot": 80}})
+    result = run_module("gui", "--config", str(path))
+    assert result.returncode == 2 and "[gui] prot: unknown key" in result.stderr
+
+
+def test_certificate_command(tmp_path) -> None:
+    path = write_config(tmp_path, {"freshservice": {"domain": "a.freshservice.com"}})
+    made = run_module("gui.certificate", "--config", str(path), "--name", "wall.example.lan")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "key.pem").stat().st_mode & 0o777 == 0o600
+    assert b"BEGIN CERTIFICATE" in (tmp_path / "cert.pem").read_bytes()
+    again = run_module("gui.certificate", "--config", str(path))
+    assert again.returncode == 1 and "--force" in again.stderr
