@@ -16,7 +16,7 @@ def test_example_config_documents_every_key_and_loads() -> None:
     example = ROOT / "config" / "ticketdash.example.toml"
     loaded = config.load(example, environ={"FRESHSERVICE_API_KEY": "x"})
     text = example.read_text()
-    for section, cls in config.SECTIONS.items():
+    for section, cls in [*config.SECTIONS.items(), ("views.network", config.ViewSettings)]:
         assert f"[{section}]" in text
         for name in cls.__dataclass_fields__:
             assert f"{name} =" in text, f"[{section}] {name} is not documented in the example"
