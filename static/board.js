@@ -108,7 +108,8 @@ function renderSections(sections) {
     const node = template.content.firstElementChild.cloneNode(true);
     node.dataset.section = section.key;
     node.querySelector(".section-title").textContent = section.title;
-    node.querySelector(".section-count").textContent = `(${section.tickets.length})`;
+    const parts = Object.entries(section.counts).map(([state, n]) => `${n} ${(STATES[state] || { word: state }).word.toLowerCase()}`);
+    node.querySelector(".section-count").textContent = `(${section.tickets.length}${parts.length ? ": " + parts.join(", ") : ""})`;
     const tbody = node.querySelector("tbody");
     if (section.tickets.length === 0) {
       const tr = el("tr");

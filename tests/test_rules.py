@@ -100,3 +100,20 @@ def test_board_state(states: list[str], health: str, unreadable: bool, board: st
 def test_orders_match_the_contract() -> None:
     assert rules.TICKET_STATES == ("fr_overdue", "overdue", "critical", "warning", "attention", "ok", "paused")
     assert rules.BOARD_STATES[:2] == ("error", "stale") and rules.BOARD_STATES[-1] == "clear"
+
+
+@pytest.mark.parametrize("t, status, expected", [
+    (ticket(fr=20 * H), "Open", NOW + 8 * H),  # warning starts 12 h before the first response is due
+    (ticket(fr=6 * H), "Open", NOW + 2 * H),  # critical starts 4 h before
+    (ticket(fr=1 * H), "Open", NOW + 1 * H),  # then the breach itself
+    (ticket(fr=None, due=None, updated=-H), "Open", NOW + 71 * H),  # only the update rule (medium: 3 days)
+    (ticket(fr=-1 * H, due=-H, responded=-2 * H, updated=-H), "Open", None),  # overdue stays overdue
+    (ticket(fr=5 * H), "Pending", None),  # paused: time changes nothing
+    (ticket(fr=None, due=None, priority=None), "Open", None),
+])
+def test_next_change(t: dict, status: str, expected) -> None:
+    facts = rules.prepare(t)
+    assert rules.next_change(facts, status, NOW) == expected
+    if expected is not None:  # and the state really does change there
+        before = rules.verdict(facts, status, expected - timedelta(seconds=1)).state
+        assert rules.verdict(facts, status, expected + timedelta(seconds=1)).state != before

@@ -123,6 +123,8 @@ def next_change(facts: Facts, status_name: str, now: datetime, policy: Policy = 
     if status_name.casefold() in policy.paused_statuses:
         return None
     due, _ = _deadline(facts)
+    if due is not None and due <= now:
+        return None  # overdue stays overdue
     moments = []
     if due is not None:
         moments += [due - policy.warning, due - policy.critical, due]

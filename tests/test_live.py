@@ -1,0 +1,70 @@
+"""The in-memory folder: events, the rescan safety net, a dead observer, the light's status file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ticketdash.live import LiveFolder
+from ticketdash.store import TicketStore
+from tests.conftest import put_ticket, ticket, wait_for, write_heartbeat
+
+
+def live(tmp_path: Path, **kw) -> LiveFolder:
+    folder = tmp_path / "tickets"
+    folder.mkdir(exist_ok=True)
+    write_heartbeat(folder)
+    changes = []
+    lf = LiveFolder(TicketStore(folder), tmp_path / "config", light_file=folder / "_light.json",
+                    on_change=lambda: changes.append(1), **kw)
+    lf.changes = changes  # type: ignore[attr-defined]
+    return lf
+
+
+def test_events_update_the_view(tmp_path: Path) -> None:
+    lf = live(tmp_path, rescan_seconds=3600)
+    lf.start()
+    try:
+        put_ticket(lf.store.folder, ticket(1, subject="first"))
+        wait_for(lambda: 1 in lf.view().entries, what="the new ticket")
+        put_ticket(lf.store.folder, ticket(1, subject="second"))
+        wait_for(lambda: lf.view().entries[1].ticket["subject"] == "second", what="the change")
+        (lf.store.folder / "1.json").unlink()
+        wait_for(lambda: 1 not in lf.view().entries, what="the removal")
+        (lf.store.folder / "_light.json").write_text(json.dumps({"state": "warning"}))
+        wait_for(lambda: (lf.view().light or {}).get("state") == "warning", what="the light's status")
+        assert lf.changes
+    finally:
+        lf.stop()
+
+
+def test_a_dead_observer_is_restarted_and_the_rescan_catches_up(tmp_path: Path) -> None:
+    lf = live(tmp_path, rescan_seconds=0.3)
+    lf.start()
+    try:
+        dead = lf.observer
+        dead.stop()
+        dead.join()
+        put_ticket(lf.store.folder, ticket(7))  # no observer to see this: the rescan must
+        wait_for(lambda: 7 in lf.view().entries, what="the rescan")
+        wait_for(lambda: lf.observer is not dead and lf.observer.is_alive(), what="a new observer")
+    finally:
+        lf.stop()
+
+
+def test_a_failing_callback_does_not_stop_events(tmp_path: Path) -> None:
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+
+    def explode() -> None:
+        raise RuntimeError("boom")
+
+    lf = LiveFolder(TicketStore(folder), tmp_path, rescan_seconds=3600, on_change=explode)
+    lf.start()
+    try:
+        put_ticket(folder, ticket(1))
+        wait_for(lambda: 1 in lf.view().entries, what="the first ticket")
+        put_ticket(folder, ticket(2))
+        wait_for(lambda: 2 in lf.view().entries, what="the second ticket, after a failed callback")
+    finally:
+        lf.stop()
