@@ -95,7 +95,7 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
     @app.get("/healthz")
     def healthz() -> Response:
         snapshot = folder.view()
-        status, reason = board.health(snapshot, timefmt.now())
+        status, reason = snapshot.health(timefmt.now(), config.stale_after)
         if status == "ok" and snapshot.errors:
             status, reason = "error", f"{len(snapshot.errors)} ticket file(s) cannot be read"
         heartbeat = snapshot.heartbeat or {}

@@ -91,11 +91,6 @@ class Board:
             return cached
         return None
 
-    def health(self, snapshot: FolderView, now: datetime) -> tuple[str, str]:
-        if snapshot.heartbeat_error:
-            return "error", f"the watcher's heartbeat is unreadable: {snapshot.heartbeat_error}"
-        return rules.data_health(snapshot.heartbeat, now, self.config.stale_after)
-
     def section_of(self, status_name: str, replied: bool) -> str:
         name = status_name.casefold()
         if name in self.waiting:
@@ -103,12 +98,6 @@ class Board:
         if name in self.other:
             return "other"
         return "waiting" if replied else "open"
-
-    def _matches(self, ticket: dict[str, Any], view: ViewSettings, agent: int | None) -> bool:
-        return ((not view.groups or ticket["group_id"] in view.groups)
-                and (not view.workspaces or ticket["workspace_id"] in view.workspaces)
-                and (not view.types or ticket["type"] in view.types)
-                and (agent is None or ticket["responder_id"] == agent))
 
     def _row(self, entry: Entry, names: dict[str, Any], now: datetime) -> _Row:
         """A ticket's place on the board, kept until its file, the names or its state can change."""
@@ -154,13 +143,13 @@ class Board:
         """The board as JSON bytes (without generated_at), and until when it holds."""
         view = self.views[slug]
         names = snapshot.names
-        health, reason = self.health(snapshot, now)
+        health, reason = snapshot.health(now, self.config.stale_after)
         sections: dict[str, list[_Row]] = {key: [] for key, _ in SECTIONS}
         counts = dict.fromkeys(rules.TICKET_STATES, 0)
         valid_until: datetime | None = None
         next_breach: tuple[datetime, int] | None = None
         for ticket_id, entry in snapshot.entries.items():
-            if not self._matches(entry.ticket, view, agent):
+            if not view.matches(entry.ticket, agent):
                 continue
             row = self._row(entry, names, now)
             if row.valid_until is not None and (valid_until is None or row.valid_until < valid_until):

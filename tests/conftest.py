@@ -261,3 +261,51 @@ def page(browser):
     opened.on("pageerror", lambda e: opened.errors.append(str(e)))
     yield opened
     context.close()
+
+
+class FakeLights:
+    """Plug, unplug and break fake Luxafors, and read back the bytes written to them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "lights").mkdir(parents=True, exist_ok=True)
+        (root / "broken").mkdir(exist_ok=True)
+
+    def plug(self, name: str = "1-2:1.0", product: str = "LUXAFOR FLAG") -> None:
+        (self.root / "lights" / name).write_text(product)
+
+    def unplug(self, name: str = "1-2:1.0") -> None:
+        (self.root / "lights" / name).unlink()
+
+    def break_open(self, name: str) -> None:
+        (self.root / "broken" / name).touch()
+
+    def writes(self, name: str | None = None) -> list[bytes]:
+        import json as _json
+
+        log = self.root / "writes.jsonl"
+        if not log.exists():
+            return []
+        rows = [_json.loads(line) for line in log.read_text().splitlines()]
+        return [bytes.fromhex(r["hex"]) for r in rows if name is None or r["path"] == name]
+
+    def module(self):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("fake_hid", ROOT / "tests" / "fake_hid" / "hid.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """For a blinky process: the fake found first as ``hid``."""
+        env = python_env(FAKE_HID_DIR=str(self.root), **extra)
+        env["PYTHONPATH"] = f"{ROOT / 'tests' / 'fake_hid'}{os.pathsep}{ROOT}"
+        return env
+
+
+@pytest.fixture
+def fake_lights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLights:
+    lights = FakeLights(tmp_path / "hid")
+    monkeypatch.setenv("FAKE_HID_DIR", str(lights.root))
+    return lights

@@ -144,11 +144,37 @@ class ViewSettings:
     workspaces: list[int] = _setting([], "only these workspace IDs")
     types: list[str] = _setting([], "only these ticket types")
 
+    def matches(self, ticket: Mapping[str, Any], agent: int | None = None) -> bool:
+        """Whether *ticket* belongs on this view (and to *agent*, when one is given)."""
+        return ((not self.groups or ticket.get("group_id") in self.groups)
+                and (not self.workspaces or ticket.get("workspace_id") in self.workspaces)
+                and (not self.types or ticket.get("type") in self.types)
+                and (agent is None or ticket.get("responder_id") == agent))
+
+
+DEFAULT_EFFECTS = {
+    "error": "magenta", "stale": "magenta", "fr_overdue": "strobe red", "overdue": "strobe red",
+    "critical": "red", "warning": "amber", "attention": "amber", "clear": "green",
+}
+
 
 @dataclass(frozen=True)
 class BlinkySettings:
     device: str = _setting("auto", "which light", choices=("auto", "luxafor", "simulated"))
     status_file: Path = _setting(Path("../tickets/_light.json"), "where blinky says what it shows")
+    path: str = _setting("", "drive only the light at this hidapi path; empty = every Luxafor")
+    view: str = _setting("all", "follow this view's tickets only")
+    agent: int = _setting(0, "follow this agent's tickets only (agent ID; 0 = everyone's)", min=0)
+    effects: dict[str, str] = _setting(DEFAULT_EFFECTS, "board state -> colour and effect")
+    quiet_hours: str = _setting("", "e.g. 19:00-07:00: dim and never strobing then (local time)")
+    quiet_brightness: float = _setting(0.15, "brightness during quiet hours, 0-1", min=0.0, max=1.0)
+    resend_seconds: float = _setting(60.0, "re-send the state this often (a light that lost power)", min=1.0)
+    debounce_seconds: float = _setting(0.1, "wait this long after a file event for more", min=0.0)
+    rescan_seconds: float = _setting(300.0, "full re-read of tickets/ as a safety net", min=1.0)
+    remote_url: str = _setting("", "follow a dashboard over HTTP(S) instead of a tickets/ folder")
+    remote_ca_file: Path | None = _setting(None, "CA or self-signed certificate to trust for remote_url")
+    remote_access_key_file: Path | None = _setting(None, "the dashboard's kiosk access key")
+    remote_poll_seconds: float = _setting(5.0, "how often to ask the remote dashboard", min=1.0)
 
 
 @dataclass(frozen=True)
@@ -271,10 +297,9 @@ def _build(path: Path, section: str, cls: type, values: dict[str, Any]) -> Any:
         where = f"{path}: [{section}] {key}"
         kwargs[key] = _convert(where, hints[key], value, fields[key].metadata)
     for name, f in fields.items():
-        if hints[name] is Path and name not in kwargs:
-            kwargs[name] = f.default
-        if hints[name] is Path:
-            kwargs[name] = (path.parent / kwargs[name]).resolve()
+        if hints[name] in (Path, Path | None):
+            value = kwargs.get(name, f.default)
+            kwargs[name] = None if value is None else (path.parent / value).resolve()
     return cls(**kwargs)
 
 
@@ -290,7 +315,7 @@ def _convert(where: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a table, got {value!r}")
         return {str(k).lower(): _convert(f"{where}.{k}", item, v, meta) for k, v in value.items()}
-    if hint is Path:
+    if hint in (Path, Path | None):
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{where}: expected a path, got {value!r}")
         return Path(value)

@@ -14,7 +14,8 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from datetime import datetime
+from typing import Any, Callable, Iterator
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -48,6 +49,29 @@ class FolderView:
     heartbeat_error: str | None
     names: dict[str, names.Names]
     light: dict[str, Any] | None
+
+    def health(self, now: datetime, stale_after: float) -> tuple[str, str]:
+        """("ok" | "stale" | "error", why): is this data fit to be shown as current?"""
+        if self.heartbeat_error:
+            return "error", f"the watcher's heartbeat is unreadable: {self.heartbeat_error}"
+        return rules.data_health(self.heartbeat, now, stale_after)
+
+    def states(self, now: datetime, policy: rules.Policy,
+               keep: Callable[[dict[str, Any]], bool] = lambda t: True) -> Iterator[str]:
+        """The state of every ticket that *keep* lets through."""
+        statuses = self.names.get("statuses", {})
+        for entry in self.entries.values():
+            if keep(entry.ticket):
+                status = entry.ticket["status"]
+                yield rules.verdict(entry.facts, statuses.get(status, f"Status {status}"), now, policy).state
+
+    def board_state(self, now: datetime, stale_after: float, policy: rules.Policy,
+                    keep: Callable[[dict[str, Any]], bool] = lambda t: True) -> tuple[str, str]:
+        """(the board's worst state, why when the data itself is the problem)."""
+        health, reason = self.health(now, stale_after)
+        if health == "ok" and self.errors:
+            reason = f"{len(self.errors)} ticket file(s) cannot be read"
+        return rules.board_state(self.states(now, policy, keep), health, bool(self.errors)), reason
 
 
 def slim(ticket: dict[str, Any]) -> Entry:

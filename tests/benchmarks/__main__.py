@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ["watcher", "gui"]
+NAMES = ["watcher", "gui", "blinky"]
 
 
 def main(argv: list[str]) -> int:

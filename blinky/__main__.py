@@ -1,0 +1,78 @@
+"""``python -m blinky [--config FILE] [--once] [--list]``.
+
+Exit status: 0 success (SIGTERM/SIGINT turn the light off first), 2 unusable
+configuration, 1 when ``--once`` could not write to a required light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from ticketdash import config as configuration
+from ticketdash import logs
+from ticketdash.config import ConfigError
+from blinky.daemon import Blinky, FolderSource, RemoteSource
+from blinky.device import Lights, load_hid
+
+logger = logging.getLogger("blinky")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m blinky", description="Show the worst SLA state on a Luxafor.")
+    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
+    parser.add_argument("--once", action="store_true", help="set the light once and exit")
+    parser.add_argument("--list", action="store_true", help="list the Luxafor lights plugged in and exit")
+    args = parser.parse_args(argv)
+    try:
+        config = configuration.load(configuration.config_path(args.config, os.environ))
+        b = config.blinky
+        hid = load_hid() if b.device != "simulated" else None
+        if b.device == "luxafor" and hid is None:
+            raise ConfigError(f'{config.path}: [blinky] device: "luxafor" needs the hidapi package')
+        if b.remote_url and not b.remote_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{config.path}: [blinky] remote_url: must start with http:// or https://")
+        if b.remote_access_key_file and not b.remote_access_key_file.is_file():
+            raise ConfigError(f"{config.path}: [blinky] remote_access_key_file: {b.remote_access_key_file} not found")
+        views = {"all": configuration.ViewSettings(title="All tickets"), **config.views}
+        if b.view not in views:
+            raise ConfigError(f"{config.path}: [blinky] view: no view {b.view!r}")
+        lights = Lights(hid, b.path.encode() if b.path else None) if hid is not None else None
+        source = RemoteSource(config) if b.remote_url else FolderSource(config, views[b.view], b.agent or None)
+        blinky = Blinky(config, source, lights)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    logs.setup(config.logging.level, (config.api_key, config.access_key))
+
+    if args.list:
+        for info in lights.listing() if lights else []:
+            print(f"{info['path']!r}  {info.get('product_string') or 'Luxafor'}")
+        return 0
+    if args.once:
+        source.start(None)
+        blinky.step()
+        source.stop()
+        return 1 if b.device == "luxafor" and not blinky.status.get("lights") else 0
+
+    def on_signal(signum: int, frame: object) -> None:
+        blinky.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    where = b.remote_url or str(config.paths.tickets)
+    logger.info("following %s with %s", where, "a Luxafor" if lights else "a simulated light")
+    try:
+        blinky.run()
+    finally:
+        source.stop()
+        blinky.switch_off()
+        logger.info("stopped; light off")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Deciding what the light shows, and keeping it shown.
+
+The state comes from the shared rules over the tickets/ folder (kept in
+memory by file events), or from a remote dashboard's ``/api/board``. The
+loop wakes on a file event (debounced), at the next moment a state can
+change by time alone, to re-send the state, and to look for a lost light.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+from typing import Any, Callable, Protocol
+
+import requests
+
+from ticketdash import rules, timefmt
+from ticketdash.config import DEFAULT_EFFECTS, Config, ConfigError, ViewSettings
+from ticketdash.live import LiveFolder
+from ticketdash.store import TicketStore, atomic_write, encode
+from blinky.device import OFF, Effect, Lights, parse_effect
+
+logger = logging.getLogger(__name__)
+
+LOOK_FOR_LIGHT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: str
+    reason: str
+    wake_at: datetime | None = None  # when time alone can change it
+
+
+class Source(Protocol):
+    def start(self, on_change: Callable[[], None]) -> None: ...
+
+    def decide(self, now: datetime) -> Decision: ...
+
+    def stop(self) -> None: ...
+
+
+class FolderSource:
+    """The tickets/ folder, read through the shared rules."""
+
+    def __init__(self, config: Config, view: ViewSettings, agent: int | None) -> None:
+        self.config = config
+        self.keep = lambda ticket: view.matches(ticket, agent)
+        self.policy = rules.Policy.from_settings(config.rules)
+        self.folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
+                                 rescan_seconds=config.blinky.rescan_seconds)
+
+    def start(self, on_change: Callable[[], None] | None) -> None:
+        if on_change is None:  # one look, no watching
+            self.folder.rescan()
+            return
+        self.folder.on_change = on_change
+        self.folder.start()
+
+    def stop(self) -> None:
+        self.folder.stop()
+
+    def decide(self, now: datetime) -> Decision:
+        snapshot = self.folder.view()
+        state, reason = snapshot.board_state(now, self.config.stale_after, self.policy, self.keep)
+        statuses = snapshot.names.get("statuses", {})
+        moments = []
+        for entry in snapshot.entries.values():
+            if self.keep(entry.ticket):
+                status = entry.ticket["status"]
+                moment = rules.next_change(entry.facts, statuses.get(status, ""), now, self.policy)
+                if moment:
+                    moments.append(moment)
+        success = timefmt.parse((snapshot.heartbeat or {}).get("last_success_at"))
+        if success:
+            moments.append(success + timedelta(seconds=self.config.stale_after))
+        future = [m for m in moments if m > now]
+        return Decision(state, reason, min(future) if future else None)
+
+
+class RemoteSource:
+    """A dashboard over HTTP(S): its board's worst state; unreachable or silent means stale."""
+
+    def __init__(self, config: Config) -> None:
+        b = config.blinky
+        self.url = b.remote_url.rstrip("/") + "/api/board"
+        self.params = {"view": b.view, **({"agent": str(b.agent)} if b.agent else {})}
+        self.poll_seconds = b.remote_poll_seconds
+        self.session = requests.Session()
+        self.session.verify = str(b.remote_ca_file) if b.remote_ca_file else True
+        self.session.headers["User-Agent"] = "ticketdash-blinky"
+        if b.remote_access_key_file:
+            key = b.remote_access_key_file.read_text(encoding="utf-8").strip()
+            self.session.headers["Authorization"] = f"Bearer {key}"
+        self.etag: str | None = None
+        self.worst: str | None = None
+        self.last_ok = float("-inf")
+        self.problem = "no answer from the dashboard yet"
+
+    def start(self, on_change: Callable[[], None] | None) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.session.close()
+
+    def poll(self) -> None:
+        headers = {"If-None-Match": self.etag} if self.etag else {}
+        try:
+            response = self.session.get(self.url, params=self.params, headers=headers, timeout=10)
+            if response.status_code == 200:
+                board = response.json()
+                worst = board["worst"]
+                if worst not in rules.SEVERITY:
+                    raise ValueError(f"unknown state {worst!r}")
+                self.worst, self.etag = worst, response.headers.get("ETag")
+            elif response.status_code != 304:
+                raise ValueError(f"HTTP {response.status_code}")
+        except (requests.RequestException, ValueError, KeyError, TypeError) as error:
+            problem = f"cannot read {self.url}: {error}"
+            if problem != self.problem:
+                logger.warning("%s", problem)
+            self.problem = problem
+            return
+        self.last_ok, self.problem = time.monotonic(), ""
+
+    def decide(self, now: datetime) -> Decision:
+        self.poll()
+        silent = time.monotonic() - self.last_ok > 3 * self.poll_seconds
+        if self.worst is None or silent:
+            return Decision("stale", self.problem or "the dashboard stopped answering")
+        return Decision(self.worst, "")
+
+
+def parse_quiet_hours(text: str) -> tuple[clock_time, clock_time] | None:
+    if not text:
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match or int(match[1]) > 23 or int(match[3]) > 23 or int(match[2]) > 59 or int(match[4]) > 59:
+        raise ValueError(f"expected HH:MM-HH:MM, got {text!r}")
+    return clock_time(int(match[1]), int(match[2])), clock_time(int(match[3]), int(match[4]))
+
+
+def in_quiet_hours(window: tuple[clock_time, clock_time] | None, local: clock_time) -> bool:
+    if window is None:
+        return False
+    start, end = window
+    return start <= local < end if start <= end else (local >= start or local < end)
+
+
+def effects_from(config: Config) -> dict[str, Effect]:
+    """Every board state's effect; ConfigError naming the key for a bad one."""
+    b = config.blinky
+    chosen = {**DEFAULT_EFFECTS, **b.effects}  # the states a file leaves out keep their defaults
+    effects = {}
+    for state in rules.BOARD_STATES:
+        text = chosen[state]
+        try:
+            effects[state] = parse_effect(text)
+        except ValueError as error:
+            raise ConfigError(f"{config.path}: [blinky] effects.{state}: {error}") from None
+    unknown = set(b.effects) - set(rules.BOARD_STATES)
+    if unknown:
+        raise ConfigError(f"{config.path}: [blinky] effects.{sorted(unknown)[0]}: not a board state")
+    return effects
+
+
+class Blinky:
+    def __init__(self, config: Config, source: Source, lights: Lights | None,
+                 clock: Callable[[], datetime] = timefmt.now) -> None:
+        self.config = config
+        self.source = source
+        self.lights = lights
+        self.clock = clock
+        self.effects = effects_from(config)
+        try:
+            self.quiet = parse_quiet_hours(config.blinky.quiet_hours)
+        except ValueError as error:
+            raise ConfigError(f"{config.path}: [blinky] quiet_hours: {error}") from None
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.shown: tuple[str, Effect] | None = None
+        self.sent_at = float("-inf")
+        self.status: dict[str, Any] = {}
+
+    def effect_for(self, state: str, now: datetime) -> Effect:
+        effect = self.effects[state]
+        if in_quiet_hours(self.quiet, now.astimezone().time()):
+            return effect.quiet(self.config.blinky.quiet_brightness)
+        return effect
+
+    def step(self) -> Decision:
+        """Decide, and bring the light (and the status file) up to date."""
+        now = self.clock()
+        decision = self.source.decide(now)
+        effect = self.effect_for(decision.state, now)
+        resend_due = time.monotonic() - self.sent_at >= self.config.blinky.resend_seconds
+        lost = self.lights is not None and self.lights.missing()
+        if (decision.state, effect) != self.shown or resend_due or lost:
+            if (decision.state, effect) != self.shown:
+                logger.info("light: %s (%s)%s", decision.state, effect, f": {decision.reason}" if decision.reason else "")
+            self.show(decision.state, effect, decision.reason)
+        return decision
+
+    def show(self, state: str, effect: Effect, reason: str) -> None:
+        written = self.lights.show(effect) if self.lights is not None else 0
+        self.shown, self.sent_at = (state, effect), time.monotonic()
+        status = {"state": state, "effect": str(effect), "rgb": list(effect.rgb), "strobe": effect.strobe,
+                  "device": "luxafor" if written else "simulated", "lights": written, "reason": reason}
+        if status != self.status:
+            self.status = status
+            self._write_status({**status, "since": timefmt.format(self.clock())})
+
+    def _write_status(self, status: dict[str, Any]) -> None:
+        path = self.config.blinky.status_file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, encode(status))
+        except OSError as error:
+            logger.warning("cannot write the status file %s: %s", path, error)
+
+    def run(self) -> None:
+        """Until stop(): react to changes, wake for time-driven ones, re-send, re-find lost lights."""
+        debounce = self.config.blinky.debounce_seconds
+        self.source.start(self.wake.set)
+        while not self.stopping.is_set():
+            self.wake.clear()
+            try:
+                decision = self.step()
+            except Exception:  # the light must outlive any bug in one evaluation
+                logger.exception("evaluation failed; trying again shortly")
+                decision = Decision("error", "internal error")
+            timeout = self.config.blinky.resend_seconds
+            if decision.wake_at is not None:
+                timeout = min(timeout, max(0.0, (decision.wake_at - self.clock()).total_seconds()) + 0.05)
+            if isinstance(self.source, RemoteSource):
+                timeout = min(timeout, self.source.poll_seconds)
+            if self.lights is not None and self.lights.missing():
+                timeout = min(timeout, LOOK_FOR_LIGHT_SECONDS)
+            if self.wake.wait(timeout) and debounce and not self.stopping.is_set():
+                self.stopping.wait(debounce)  # let a burst of file events settle
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def switch_off(self) -> None:
+        """On the way out: the light goes dark and the status file says so."""
+        if self.lights is not None:
+            self.lights.show(OFF)
+            self.lights.close()
+        self._write_status({"state": "off", "effect": str(OFF), "rgb": [0, 0, 0], "strobe": False,
+                            "device": self.status.get("device", "simulated"), "lights": 0,
+                            "reason": "blinky stopped", "since": timefmt.format(self.clock())})

@@ -1,0 +1,84 @@
+"""Blinky: ticket change -> light write latency, CPU per idle hour with 1,000 tickets, RSS.
+
+The real ``python -m blinky`` runs with the fake hid module (it records each
+write to a file); a real watchdog observer sees the ticket files change.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+from tests.benchmarks.common import median, percentile, stop_and_peak_rss_mb, table, wait_until
+from tests.conftest import FakeLights, iso_in, put_ticket, start_module, ticket, write_config, write_heartbeat
+
+TICKETS = 1_000
+CHANGES = 50
+IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", 180))
+RED_STROBE = bytes.fromhex("00 03 ff ff 00 00 14 00 00")
+GREEN = bytes.fromhex("00 01 ff 00 ff 00 00 00 00")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> str:
+    root = Path(tempfile.mkdtemp(prefix="bench-blinky-"))
+    folder = root / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    for n in range(1, TICKETS + 1):
+        put_ticket(folder, ticket(n, due_by=iso_in(days=n % 20 + 2), updated_at=iso_in(minutes=-1),
+                                  priority=n % 3 + 1))
+    lights = FakeLights(root / "hid")
+    lights.plug()
+    config = write_config(root / "config", {
+        "freshservice": {"domain": "bench.freshservice.com"}, "paths": {"tickets": "../tickets"},
+        "blinky": {"device": "luxafor"}}, token=None)
+    process = start_module("blinky", "--config", str(config), env=lights.env())
+    log = lights.root / "writes.jsonl"
+    try:
+        wait_until(lambda: lights.writes() and lights.writes()[-1] == GREEN, 60, "green")
+        latencies = []
+        for i in range(CHANGES):
+            before = log.stat().st_size
+            breach = i % 2 == 0
+            expected = RED_STROBE if breach else GREEN
+            began = time.perf_counter()
+            if breach:
+                put_ticket(folder, ticket(TICKETS + 1, stats={"first_responded_at": None}, fr_due_by=iso_in(minutes=-5)))
+            else:
+                (folder / f"{TICKETS + 1}.json").unlink()
+            wait_until(lambda: log.stat().st_size > before and lights.writes()[-1] == expected, 10, "the light")
+            latencies.append(time.perf_counter() - began)
+            time.sleep(0.05)
+
+        # Idle: only the watcher's heartbeat every 60 s, as on a quiet helpdesk.
+        time.sleep(1)
+        start_cpu, start = cpu_seconds(process.pid), time.monotonic()
+        next_beat = start + 60
+        while time.monotonic() - start < IDLE_SECONDS:
+            if time.monotonic() >= next_beat:
+                write_heartbeat(folder)
+                next_beat += 60
+            time.sleep(0.5)
+        idle_cpu = cpu_seconds(process.pid) - start_cpu
+        per_hour = idle_cpu * 3600 / (time.monotonic() - start)
+    finally:
+        status, peak = stop_and_peak_rss_mb(process, signal.SIGTERM)
+    ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
+    rows = [
+        ["ticket file change -> light write (50 changes)", f"median {ms(median(latencies))}, p95 {ms(percentile(latencies, 95))}", "median <= 300 ms"],
+        [f"CPU per idle hour, {TICKETS:,} tickets (measured {IDLE_SECONDS:.0f} s)", f"{per_hour:.2f} s", "<= 2 s"],
+        [f"peak RSS (exit {status})", f"{peak:.1f} MB", "<= 50 MB"],
+    ]
+    return table("Blinky (python -m blinky, fake hid, real watchdog)", ["what", "measured", "target"], rows)
+
+
+if __name__ == "__main__":
+    print(main())

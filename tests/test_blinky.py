@@ -1,0 +1,230 @@
+"""Blinky's decisions and loop: real watchdog on a temporary folder, fake hid, real dashboard."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from ticketdash import config as configuration
+from blinky.daemon import Blinky, FolderSource, RemoteSource, in_quiet_hours, parse_quiet_hours
+from blinky.device import Lights, parse_effect
+from tests.conftest import iso_in, put_ticket, start_module, ticket, wait_for, write_config, write_heartbeat
+
+RED_STROBE = parse_effect("strobe red").report()
+MAGENTA = parse_effect("magenta").report()
+GREEN = parse_effect("green").report()
+RED = parse_effect("red").report()
+AMBER = parse_effect("amber").report()
+
+
+class Running:
+    """A Blinky on its own thread, stopped (light off) at the end."""
+
+    def __init__(self, tmp_path: Path, lights_module, **blinky: object) -> None:
+        self.tickets = tmp_path / "tickets"
+        self.tickets.mkdir(parents=True, exist_ok=True)
+        sections = {"freshservice": {"domain": "a.freshservice.com"}, "paths": {"tickets": "../tickets"},
+                    "blinky": {"device": "luxafor", "status_file": "../tickets/_light.json", **blinky}}
+        self.config = configuration.load(write_config(tmp_path / "config", sections, token=None), environ={})
+        b = self.config.blinky
+        views = {"all": configuration.ViewSettings(), **self.config.views}
+        source = RemoteSource(self.config) if b.remote_url else FolderSource(self.config, views[b.view], b.agent or None)
+        self.blinky = Blinky(self.config, source, Lights(lights_module))
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        try:
+            self.blinky.run()
+        finally:
+            self.blinky.source.stop()
+            self.blinky.switch_off()
+
+    def __enter__(self) -> "Running":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.blinky.stop()
+        self.thread.join(timeout=10)
+
+    def status(self) -> dict:
+        try:
+            return json.loads((self.tickets / "_light.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+
+def last(fake_lights) -> bytes | None:
+    writes = fake_lights.writes()
+    return writes[-1] if writes else None
+
+
+def test_a_ticket_change_reaches_the_light(tmp_path: Path, fake_lights) -> None:
+    fake_lights.plug()
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    put_ticket(folder, ticket(1))
+    with Running(tmp_path, fake_lights.module()) as run:
+        wait_for(lambda: last(fake_lights) == GREEN, what="green")
+        put_ticket(folder, ticket(2, stats={"first_responded_at": None}, fr_due_by=iso_in(minutes=-1)))
+        wait_for(lambda: last(fake_lights) == RED_STROBE, timeout=1.5, what="the first-response breach")
+        wait_for(lambda: run.status().get("state") == "fr_overdue", what="the status file")
+        assert run.status()["device"] == "luxafor"
+        (folder / "2.json").unlink()
+        wait_for(lambda: last(fake_lights) == GREEN, timeout=1.5, what="back to green")
+    assert last(fake_lights) == bytes.fromhex("00 01 ff 00 00 00 00 00 00")  # off on the way out
+    assert run.status()["state"] == "off"
+
+
+def test_time_alone_changes_the_light(tmp_path: Path, fake_lights) -> None:
+    fake_lights.plug()
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    put_ticket(folder, ticket(1, due_by=iso_in(seconds=2)))
+    with Running(tmp_path, fake_lights.module(), resend_seconds=3600):
+        wait_for(lambda: last(fake_lights) == RED, what="critical")
+        wait_for(lambda: last(fake_lights) == RED_STROBE, timeout=5, what="overdue when the due time passes")
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda f: write_heartbeat(f, last_success_at=iso_in(minutes=-30)), "old data"),
+    (lambda f: write_heartbeat(f, last_error="Freshservice rejected the API key (401)"), "failed sync"),
+    (lambda f: (f / "_watcher.json").unlink(), "no watcher"),
+    (lambda f: (f / "_watcher.json").write_text("{torn"), "unreadable heartbeat"),
+    (lambda f: (f / "9.json").write_text('{"id": 9, "subj'), "unreadable ticket"),
+])
+def test_never_green_on_data_it_cannot_trust(tmp_path: Path, fake_lights, damage, why: str) -> None:
+    fake_lights.plug()
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    put_ticket(folder, ticket(1))
+    with Running(tmp_path, fake_lights.module()) as run:
+        wait_for(lambda: last(fake_lights) == GREEN, what="green first")
+        damage(folder)
+        wait_for(lambda: last(fake_lights) == MAGENTA, timeout=2, what=f"magenta for {why}")
+        wait_for(lambda: run.status().get("state") in ("stale", "error"), what="the status file")
+
+
+def test_agent_and_view_modes(tmp_path: Path, fake_lights) -> None:
+    fake_lights.plug()
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    put_ticket(folder, ticket(1, responder_id=21, due_by=iso_in(hours=2)))  # critical, someone else's
+    put_ticket(folder, ticket(2, responder_id=22, due_by=iso_in(hours=6)))  # warning, ours
+    with Running(tmp_path, fake_lights.module(), agent=22):
+        wait_for(lambda: last(fake_lights) == AMBER, what="only agent 22's warning")
+
+
+def test_quiet_hours_dim_and_never_strobe(tmp_path: Path, fake_lights) -> None:
+    fake_lights.plug()
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    put_ticket(folder, ticket(1, due_by=iso_in(hours=-1)))
+    with Running(tmp_path, fake_lights.module(), quiet_hours="00:00-23:59", quiet_brightness=0.2) as run:
+        wait_for(lambda: last(fake_lights) == bytes.fromhex("00 01 ff 33 00 00 00 00 00"), what="dim steady red")
+        wait_for(lambda: run.status().get("state") == "overdue", what="the status file")
+        assert run.status()["strobe"] is False
+
+
+@pytest.mark.parametrize("window, now, quiet", [
+    ("19:00-07:00", "23:00", True), ("19:00-07:00", "06:59", True), ("19:00-07:00", "07:00", False),
+    ("12:00-13:00", "12:30", True), ("12:00-13:00", "13:30", False), ("", "03:00", False),
+])
+def test_quiet_hours_windows(window: str, now: str, quiet: bool) -> None:
+    from datetime import time
+
+    hours, minutes = map(int, now.split(":"))
+    assert in_quiet_hours(parse_quiet_hours(window), time(hours, minutes)) is quiet
+
+
+def test_remote_mode_follows_a_real_dashboard(tmp_path: Path, fake_lights, gui_server) -> None:
+    fake_lights.plug()
+    server = gui_server()
+    server.config.parent.joinpath("access_key.txt").write_text("desk-key\n")
+    server.start()
+    put_ticket(server.tickets, ticket(1, due_by=iso_in(hours=6)))
+    (tmp_path / "key.txt").write_text("desk-key\n")
+    remote = {"remote_url": server.url, "remote_poll_seconds": 1, "remote_access_key_file": str(tmp_path / "key.txt")}
+    with Running(tmp_path / "desk", fake_lights.module(), **remote):
+        wait_for(lambda: last(fake_lights) == AMBER, what="the dashboard's warning")
+        put_ticket(server.tickets, ticket(2, due_by=iso_in(hours=-1)))
+        wait_for(lambda: last(fake_lights) == RED_STROBE, timeout=5, what="the dashboard's overdue")
+        server.stop()
+        wait_for(lambda: last(fake_lights) == MAGENTA, timeout=8, what="stale when the dashboard is gone")
+
+
+def test_remote_mode_without_the_key_is_stale(tmp_path: Path, fake_lights, gui_server) -> None:
+    fake_lights.plug()
+    server = gui_server()
+    server.config.parent.joinpath("access_key.txt").write_text("desk-key\n")
+    server.start()
+    with Running(tmp_path / "desk", fake_lights.module(), remote_url=server.url, remote_poll_seconds=1) as run:
+        wait_for(lambda: last(fake_lights) == MAGENTA, what="stale: the dashboard refuses us")
+        wait_for(lambda: "401" in run.status().get("reason", ""), what="the reason in the status file")
+
+
+def test_the_process_turns_the_light_off_on_sigterm(tmp_path: Path, fake_lights) -> None:
+    fake_lights.plug()
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    put_ticket(folder, ticket(1, due_by=iso_in(hours=2)))
+    config = write_config(tmp_path / "config", {"freshservice": {"domain": "a.freshservice.com"},
+                                                "paths": {"tickets": "../tickets"}, "blinky": {"device": "luxafor"}},
+                          token=None)
+    process = start_module("blinky", "--config", str(config), env=fake_lights.env())
+    try:
+        wait_for(lambda: last(fake_lights) == RED, what="critical from the process")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert last(fake_lights) == bytes.fromhex("00 01 ff 00 00 00 00 00 00")
+    assert json.loads((folder / "_light.json").read_text())["state"] == "off"
+    assert "light: critical" in process.log.read_text()
+
+
+def test_simulated_light_logs_and_writes_the_status_file(tmp_path: Path, fake_lights) -> None:
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    put_ticket(folder, ticket(1, status=3))
+    config = write_config(tmp_path / "config", {"freshservice": {"domain": "a.freshservice.com"},
+                                                "paths": {"tickets": "../tickets"}, "blinky": {"device": "simulated"}},
+                          token=None)
+    from tests.conftest import run_module
+
+    result = run_module("blinky", "--config", str(config), "--once", env=fake_lights.env())
+    assert result.returncode == 0, result.stderr
+    status = json.loads((folder / "_light.json").read_text())
+    assert status["state"] == "clear" and status["device"] == "simulated" and status["effect"] == "#00ff00"
+    assert "light: clear" in result.stderr and fake_lights.writes() == []
+
+
+def test_bad_blinky_config_names_the_key(tmp_path: Path) -> None:
+    from tests.conftest import run_module
+
+    for blinky, expected in [({"effects": {"clear": "blink green"}}, "[blinky] effects.clear"),
+                             ({"quiet_hours": "late"}, "[blinky] quiet_hours"),
+                             ({"view": "nope"}, "[blinky] view"),
+                             ({"device": "lamp"}, "[blinky] device")]:
+        config = write_config(tmp_path, {"blinky": {"device": "simulated", **blinky}}, token=None)
+        result = run_module("blinky", "--config", str(config), "--once")
+        assert result.returncode == 2 and expected in result.stderr and str(config) in result.stderr
+
+
+def test_effects_override_only_what_they_name(tmp_path: Path) -> None:
+    from blinky.daemon import effects_from
+
+    config = configuration.load(write_config(tmp_path, {"blinky": {"effects": {"clear": "blue"}}}, token=None),
+                                environ={})
+    effects = effects_from(config)
+    assert effects["clear"] == parse_effect("blue") and effects["fr_overdue"] == parse_effect("strobe red")

@@ -1,0 +1,80 @@
+"""The Luxafor driver against a fake hid module: exact bytes, unplug and re-plug, several lights."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticketdash import rules
+from ticketdash.config import DEFAULT_EFFECTS
+from blinky.device import OFF, Effect, Lights, parse_effect
+
+# Report ID 0, then the 8-byte command: static [1, 0xFF, r, g, b, 0, 0, 0] or strobe [3, 0xFF, r, g, b, speed, 0, repeat].
+EXPECTED = {
+    "error": "00 01 ff ff 00 ff 00 00 00",
+    "stale": "00 01 ff ff 00 ff 00 00 00",
+    "fr_overdue": "00 03 ff ff 00 00 14 00 00",
+    "overdue": "00 03 ff ff 00 00 14 00 00",
+    "critical": "00 01 ff ff 00 00 00 00 00",
+    "warning": "00 01 ff ff 96 00 00 00 00",
+    "attention": "00 01 ff ff 96 00 00 00 00",
+    "clear": "00 01 ff 00 ff 00 00 00 00",
+}
+
+
+@pytest.mark.parametrize("state", rules.BOARD_STATES)
+def test_default_bytes_for_every_board_state(state: str, fake_lights) -> None:
+    fake_lights.plug()
+    lights = Lights(fake_lights.module())
+    assert lights.show(parse_effect(DEFAULT_EFFECTS[state])) == 1
+    assert fake_lights.writes() == [bytes.fromhex(EXPECTED[state])]
+
+
+def test_off_and_quiet() -> None:
+    assert OFF.report() == bytes.fromhex("00 01 ff 00 00 00 00 00 00")
+    assert parse_effect("strobe red").quiet(0.2) == Effect((51, 0, 0), False)
+
+
+@pytest.mark.parametrize("text, effect", [
+    ("red", Effect((255, 0, 0))), ("strobe #00FF80", Effect((0, 255, 128), True)),
+    ("  Strobe   Magenta ", Effect((255, 0, 255), True)), ("off", Effect((0, 0, 0))),
+])
+def test_parse_effect(text: str, effect: Effect) -> None:
+    assert parse_effect(text) == effect
+
+
+@pytest.mark.parametrize("text", ["", "blink red", "#ff00", "strobe", "purple", "red green"])
+def test_parse_effect_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_effect(text)
+
+
+def test_unplug_and_replug(fake_lights) -> None:
+    fake_lights.plug()
+    lights = Lights(fake_lights.module())
+    red = parse_effect("red")
+    assert lights.show(red) == 1
+    fake_lights.unplug()
+    assert lights.show(red) == 0 and lights.missing()  # write returned -1: closed, still running
+    assert lights.show(red) == 0  # open fails while it is away
+    fake_lights.plug()
+    assert lights.show(red) == 1 and not lights.missing()  # found again and re-sent
+    assert fake_lights.writes() == [red.report(), red.report()]
+
+
+def test_a_light_that_cannot_be_opened_is_skipped(fake_lights, caplog) -> None:
+    fake_lights.plug("1-1:1.0")
+    fake_lights.plug("1-3:1.0")
+    fake_lights.break_open("1-1:1.0")
+    lights = Lights(fake_lights.module())
+    assert lights.show(parse_effect("green")) == 1
+    assert "udev" in caplog.text
+
+
+def test_several_lights_or_one_by_path(fake_lights) -> None:
+    for name in ("1-1:1.0", "1-2:1.0", "3-1.4:1.0"):
+        fake_lights.plug(name, "LUXAFOR ORB")
+    amber = parse_effect("amber")
+    assert Lights(fake_lights.module()).show(amber) == 3
+    assert Lights(fake_lights.module(), path=b"3-1.4:1.0").show(amber) == 1
+    assert fake_lights.writes("3-1.4:1.0") == [amber.report(), amber.report()]
+    assert fake_lights.writes("1-1:1.0") == [amber.report()]
