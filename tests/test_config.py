@@ -95,3 +95,11 @@ def test_ticketdash_config_environment_variable(tmp_path: Path) -> None:
     result = run_module("watcher", "--once", env=python_env(TICKETDASH_CONFIG=str(path)))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "t" / "_watcher.json").exists()
+
+
+def test_key_from_a_systemd_credential(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "conf", {"freshservice": {"domain": "a.freshservice.com"}}, token=None)
+    (tmp_path / "creds").mkdir()
+    (tmp_path / "creds" / "freshservice-api-key").write_text("from-credential\n")
+    loaded = config.load(path, environ={"CREDENTIALS_DIRECTORY": str(tmp_path / "creds")})
+    assert loaded.api_key.reveal() == "from-credential"

@@ -22,6 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "ticketdash.toml"
 CONFIG_ENV = "TICKETDASH_CONFIG"
 API_KEY_ENV = "FRESHSERVICE_API_KEY"
+CREDENTIAL = "freshservice-api-key"
 
 
 class ConfigError(Exception):
@@ -270,9 +271,17 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise ConfigError(f"{path}: [gui] allow_networks: {network!r} is not a network") from None
-    key = environ.get(API_KEY_ENV, "").strip() or _read_secret(sections["freshservice"].api_key_file)
+    key = (environ.get(API_KEY_ENV, "").strip()
+           or _credential(environ)
+           or _read_secret(sections["freshservice"].api_key_file))
     return Config(path=path, api_key=Secret(key) if key else None,
                   access_key=_secret_file(gui.access_key_file), **sections)
+
+
+def _credential(environ: Mapping[str, str]) -> str:
+    """The key systemd handed over with LoadCredential=freshservice-api-key:... (if any)."""
+    folder = environ.get("CREDENTIALS_DIRECTORY")
+    return _read_secret(Path(folder) / CREDENTIAL) if folder else ""
 
 
 def _read_secret(path: Path) -> str:

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Install, upgrade or remove Ticket Dash as three systemd services on Debian or Ubuntu.
+#
+#   sudo startup/install.sh [--nginx] [--no-start]       install, or upgrade in place
+#   sudo startup/install.sh --uninstall [--purge]        remove (--purge also deletes config and data)
+#   startup/install.sh --root DIR [...]                  stage the files under DIR only (no users,
+#                                                        no pip, no systemctl); DESTDIR=DIR works too
+#   --prefix DIR                                         code and venv elsewhere than /opt/ticketdash
+#
+# Places:  code and venv in /opt/ticketdash, configuration in /etc/ticketdash
+# (yours: upgrades never change it), data in /var/lib/ticketdash/tickets.
+set -euo pipefail
+
+SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="${DESTDIR:-}"
+PREFIX=/opt/ticketdash
+CONFIG=/etc/ticketdash
+DATA=/var/lib/ticketdash
+USER_NAME=ticketdash
+NGINX=0
+START=1
+ACTION=install
+PURGE=0
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --root) ROOT="$2"; shift ;;
+        --root=*) ROOT="${1#--root=}" ;;
+        --prefix) PREFIX="$2"; shift ;;
+        --prefix=*) PREFIX="${1#--prefix=}" ;;
+        --nginx) NGINX=1 ;;
+        --no-start) START=0 ;;
+        --uninstall) ACTION=uninstall ;;
+        --purge) PURGE=1 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+ROOT="${ROOT%/}"
+STAGED=0
+[ -n "$ROOT" ] && STAGED=1
+UNITS=(ticket-watcher ticket-dash blinky)
+UNIT_DIR=/etc/systemd/system
+UDEV_RULE=/etc/udev/rules.d/70-ticketdash-luxafor.rules
+SITE=/etc/nginx/sites-available/ticketdash
+
+say() { printf '%s\n' "$*"; }
+run() { if [ "$STAGED" -eq 1 ]; then say "  (staged: skipped) $*"; else "$@"; fi; }
+owner() { [ "$STAGED" -eq 1 ] || chown "$1" "${@:2}"; }   # the service user exists only on a real install
+
+if [ "$STAGED" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+    echo "install.sh: run it as root (sudo), or stage with --root DIR" >&2
+    exit 1
+fi
+
+uninstall() {
+    for unit in "${UNITS[@]}"; do
+        [ "$STAGED" -eq 1 ] || systemctl disable --now "$unit.service" 2>/dev/null || true
+        rm -f "$ROOT$UNIT_DIR/$unit.service"
+    done
+    rm -f "$ROOT$UDEV_RULE" "$ROOT/etc/nginx/sites-enabled/ticketdash" "$ROOT$SITE"
+    rm -rf "$ROOT$PREFIX"
+    run systemctl daemon-reload
+    if [ "$PURGE" -eq 1 ]; then
+        rm -rf "$ROOT$CONFIG" "$ROOT$DATA"
+        [ "$STAGED" -eq 1 ] || userdel "$USER_NAME" 2>/dev/null || true
+        say "Ticket Dash removed, with its configuration and data."
+    else
+        say "Ticket Dash removed. Kept: $CONFIG (configuration) and $DATA (tickets); --purge deletes them."
+    fi
+}
+
+render() {  # render TEMPLATE DEST MODE: fill in the @...@ values
+    local hardening gui_allow
+    hardening="$(grep -v '^#' "$SRC/startup/hardening.conf")"
+    gui_allow=$([ "$NGINX" -eq 1 ] && echo localhost || echo any)
+    python3 - "$1" "$2" "$hardening" "$gui_allow" "$PREFIX" "$CONFIG" "$DATA" "$USER_NAME" <<'PY'
+import sys
+template, dest, hardening, gui_allow, prefix, config, data, user = sys.argv[1:]
+text = open(template).read()
+for key, value in {"HARDENING": hardening, "GUI_ALLOW": gui_allow, "PREFIX": prefix, "CONFIG": config,
+                   "DATA": data, "USER": user, "CERT": f"{config}/cert.pem", "KEY": f"{config}/key.pem",
+                   "UPSTREAM": "127.0.0.1:5001", "HTTP_PORT": "80", "HTTPS_PORT": "443"}.items():
+    text = text.replace(f"@{key}@", value)
+open(dest, "w").write(text)
+PY
+    chmod "$3" "$2"
+}
+
+first_config() {  # a starting configuration; never overwrites one that exists
+    local file="$ROOT$CONFIG/ticketdash.toml" host
+    host=$([ "$NGINX" -eq 1 ] && echo 127.0.0.1 || echo 0.0.0.0)
+    if [ ! -e "$file" ]; then
+        cat > "$file" <<EOF
+# Ticket Dash, written by install.sh on first install. Yours to edit: upgrades keep it.
+# Every key: $PREFIX/config/ticketdash.example.toml
+# To go live: set the domain, put the API key in $CONFIG/token.txt, set source = "freshservice",
+# then: sudo systemctl restart ticket-watcher
+[watcher]
+source = "demo"
+
+[freshservice]
+domain = "your-account.freshservice.com"
+api_key_file = "token.txt"
+
+[paths]
+tickets = "$DATA/tickets"
+
+[gui]
+host = "$host"
+port = 5001
+
+[blinky]
+status_file = "/run/ticketdash-blinky/light.json"
+EOF
+        say "  wrote $CONFIG/ticketdash.toml (demo source until you configure Freshservice)"
+    else
+        say "  kept $CONFIG/ticketdash.toml"
+    fi
+    chmod 0640 "$file"
+    owner "root:$USER_NAME" "$file"
+    if [ ! -e "$ROOT$CONFIG/token.txt" ]; then
+        install -m 0600 /dev/null "$ROOT$CONFIG/token.txt"
+    fi
+    chmod 0600 "$ROOT$CONFIG/token.txt"   # read by systemd (LoadCredential), never by the services
+}
+
+install_all() {
+    say "Installing Ticket Dash into ${ROOT:-/}"
+    if [ "$STAGED" -eq 0 ]; then
+        command -v apt-get >/dev/null && { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            python3 python3-venv $([ "$NGINX" -eq 1 ] && echo nginx) >/dev/null; }
+        getent group "$USER_NAME" >/dev/null || groupadd --system "$USER_NAME"
+        id "$USER_NAME" >/dev/null 2>&1 || useradd --system --gid "$USER_NAME" --home-dir "$DATA" \
+            --no-create-home --shell /usr/sbin/nologin "$USER_NAME"
+    fi
+
+    # Code: replaced whole on every run (the services cannot change it).
+    install -d -m 0755 "$ROOT$PREFIX" "$ROOT$PREFIX/config"
+    for part in ticketdash watcher gui blinky templates static startup docs; do
+        rm -rf "$ROOT$PREFIX/$part"
+        [ -d "$SRC/$part" ] && cp -r "$SRC/$part" "$ROOT$PREFIX/$part"
+    done
+    for file in setup.cfg pyproject.toml README.md; do install -m 0644 "$SRC/$file" "$ROOT$PREFIX/$file"; done
+    install -m 0644 "$SRC/config/ticketdash.example.toml" "$ROOT$PREFIX/config/ticketdash.example.toml"
+    find "$ROOT$PREFIX" -name __pycache__ -prune -exec rm -rf {} +
+    chmod -R u=rwX,go=rX "$ROOT$PREFIX"
+    if [ "$STAGED" -eq 0 ]; then
+        [ -x "$PREFIX/.venv/bin/python" ] || python3 -m venv "$PREFIX/.venv"
+        "$PREFIX/.venv/bin/pip" install -q --disable-pip-version-check --upgrade "$PREFIX"
+    else
+        say "  (staged: skipped) the venv in $PREFIX/.venv and pip install"
+    fi
+
+    # Configuration (root-owned, readable by the service group) and data (the watcher's).
+    install -d -m 0750 "$ROOT$CONFIG"
+    owner "root:$USER_NAME" "$ROOT$CONFIG"
+    first_config
+    install -d -m 0755 "$ROOT$DATA"
+    install -d -m 0750 "$ROOT$DATA/tickets"
+    owner "$USER_NAME:$USER_NAME" "$ROOT$DATA/tickets"
+
+    install -d -m 0755 "$ROOT$UNIT_DIR" "$(dirname "$ROOT$UDEV_RULE")"
+    for unit in "${UNITS[@]}"; do render "$SRC/startup/$unit.service" "$ROOT$UNIT_DIR/$unit.service" 0644; done
+    render "$SRC/startup/70-ticketdash-luxafor.rules" "$ROOT$UDEV_RULE" 0644
+    if [ "$NGINX" -eq 1 ]; then
+        install -d -m 0755 "$ROOT/etc/nginx/sites-available" "$ROOT/etc/nginx/sites-enabled"
+        render "$SRC/startup/nginx-ticketdash.conf" "$ROOT$SITE" 0644
+        ln -sfn "$SITE" "$ROOT/etc/nginx/sites-enabled/ticketdash"
+        rm -f "$ROOT/etc/nginx/sites-enabled/default"
+        if [ "$STAGED" -eq 0 ] && [ ! -e "$CONFIG/cert.pem" ]; then
+            TICKETDASH_CONFIG="$CONFIG/ticketdash.toml" "$PREFIX/.venv/bin/python" -m gui.certificate \
+                --name "$(hostname -f 2>/dev/null || hostname)" --name "$(hostname)" --name localhost
+        fi
+        run nginx -t -q
+        run systemctl reload-or-restart nginx
+    fi
+
+    run udevadm control --reload-rules
+    run udevadm trigger --subsystem-match=usb --subsystem-match=hidraw
+    run systemctl daemon-reload
+    if [ "$START" -eq 1 ]; then
+        for unit in "${UNITS[@]}"; do run systemctl enable "$unit.service"; run systemctl restart "$unit.service"; done
+    fi
+    local host
+    host="$(hostname -f 2>/dev/null || hostname)"
+    say ""
+    if [ "$NGINX" -eq 1 ]; then say "Dashboard: https://$host/"; else say "Dashboard: http://$host:5001/"; fi
+    say "Configure: $CONFIG/ticketdash.toml and $CONFIG/token.txt, then: sudo systemctl restart ticket-watcher"
+    say "Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -f"
+}
+
+if [ "$ACTION" = uninstall ]; then uninstall; else install_all; fi

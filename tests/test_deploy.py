@@ -1,0 +1,150 @@
+"""Deployment: the units (verify, security exposure), the installer in a staging root, the demo command."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import ROOT, start_module, wait_for
+
+pytestmark = pytest.mark.slow
+UNITS = ("ticket-watcher", "ticket-dash", "blinky")
+
+
+def install(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(ROOT / "startup" / "install.sh"), *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.fixture
+def staged(tmp_path: Path) -> Path:
+    result = install("--root", str(tmp_path / "stage"), "--nginx")
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "stage"
+
+
+@pytest.mark.parametrize("nginx", [True, False])
+def test_units_verify_and_score_at_most_2_5(tmp_path: Path, nginx: bool) -> None:
+    stage = tmp_path / "stage"
+    result = install("--root", str(stage), "--prefix", str(ROOT), *(["--nginx"] if nginx else []))
+    assert result.returncode == 0, result.stderr
+    for unit in UNITS:
+        path = stage / "etc" / "systemd" / "system" / f"{unit}.service"
+        text = path.read_text()
+        assert not re.search(r"@[A-Z_]+@", text), f"an unfilled placeholder in {unit}"
+        assert f"ExecStart={ROOT}/.venv/bin/python -m" in text
+        verify = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
+        assert verify.returncode == 0, verify.stderr
+        security = subprocess.run(["systemd-analyze", "security", "--offline=true", str(path)],
+                                  capture_output=True, text=True)
+        score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", security.stdout).group(1))
+        assert score <= 2.5, f"{unit} exposure {score}"
+
+
+def test_installer_places_every_file_with_its_permissions(staged: Path) -> None:
+    etc = staged / "etc"
+    for unit in UNITS:
+        path = etc / "systemd" / "system" / f"{unit}.service"
+        assert mode(path) == 0o644
+        assert "User=ticketdash" in path.read_text() and "Restart=on-failure" in path.read_text()
+    watcher = (etc / "systemd" / "system" / "ticket-watcher.service").read_text()
+    assert "LoadCredential=freshservice-api-key:/etc/ticketdash/token.txt" in watcher
+    assert "ReadWritePaths=/var/lib/ticketdash/tickets" in watcher and "KEY=" not in watcher
+    blinky = (etc / "systemd" / "system" / "blinky.service").read_text()
+    assert "DeviceAllow=char-hidraw rw" in blinky and "ReadWritePaths" not in blinky
+    assert "ReadWritePaths" not in (etc / "systemd" / "system" / "ticket-dash.service").read_text()
+    rule = (etc / "udev" / "rules.d" / "70-ticketdash-luxafor.rules").read_text()
+    assert rule.count('ATTRS{idVendor}=="04d8", ATTRS{idProduct}=="f372", GROUP="ticketdash", MODE="0660"') == 2
+    assert "hidraw" in rule and 'SUBSYSTEMS=="usb"' in rule
+    site = (etc / "nginx" / "sites-available" / "ticketdash").read_text()
+    assert "ssl_certificate     /etc/ticketdash/cert.pem;" in site and "proxy_pass http://127.0.0.1:5001;" in site
+    assert (etc / "nginx" / "sites-enabled" / "ticketdash").readlink() == Path("/etc/nginx/sites-available/ticketdash")
+    assert mode(etc / "ticketdash") == 0o750
+    assert mode(etc / "ticketdash" / "ticketdash.toml") == 0o640
+    assert mode(etc / "ticketdash" / "token.txt") == 0o600
+    assert mode(staged / "var" / "lib" / "ticketdash" / "tickets") == 0o750
+    code = staged / "opt" / "ticketdash"
+    for part in ("watcher", "gui", "blinky", "ticketdash", "templates", "static", "setup.cfg",
+                 "config/ticketdash.example.toml"):
+        assert (code / part).exists(), part
+    assert not list(code.rglob("__pycache__")) and not (code / "tickets").exists()
+
+    from ticketdash import config as configuration
+
+    config = configuration.load(etc / "ticketdash" / "ticketdash.toml", environ={})
+    assert config.watcher.source == "demo" and config.gui.host == "127.0.0.1"
+    assert config.paths.tickets == Path("/var/lib/ticketdash/tickets")
+
+
+def test_second_run_upgrades_in_place_and_keeps_config_and_data(staged: Path) -> None:
+    config = staged / "etc" / "ticketdash" / "ticketdash.toml"
+    config.write_text(config.read_text() + "\n# edited by the admin\n")
+    (staged / "etc" / "ticketdash" / "token.txt").write_text("the-key\n")
+    ticket = staged / "var" / "lib" / "ticketdash" / "tickets" / "42.json"
+    ticket.write_text('{"id": 42}')
+    (staged / "opt" / "ticketdash" / "watcher" / "stale_module.py").write_text("# from an old version\n")
+    before = {p: p.read_bytes() for p in (staged / "etc").rglob("*") if p.is_file()}
+    again = install("--root", str(staged), "--nginx")
+    assert again.returncode == 0, again.stderr
+    assert "kept /etc/ticketdash/ticketdash.toml" in again.stdout
+    after = {p: p.read_bytes() for p in (staged / "etc").rglob("*") if p.is_file()}
+    assert after == before  # nothing under /etc changed: units identical, config and key kept
+    assert ticket.read_text() == '{"id": 42}'
+    assert not (staged / "opt" / "ticketdash" / "watcher" / "stale_module.py").exists()
+
+
+def test_uninstall_keeps_data_unless_purged(staged: Path) -> None:
+    (staged / "var" / "lib" / "ticketdash" / "tickets" / "1.json").write_text("{}")
+    removed = install("--root", str(staged), "--uninstall")
+    assert removed.returncode == 0, removed.stderr
+    assert not (staged / "opt" / "ticketdash").exists()
+    assert not (staged / "etc" / "systemd" / "system" / "blinky.service").exists()
+    assert not (staged / "etc" / "udev" / "rules.d" / "70-ticketdash-luxafor.rules").exists()
+    assert (staged / "etc" / "ticketdash" / "ticketdash.toml").exists()
+    assert (staged / "var" / "lib" / "ticketdash" / "tickets" / "1.json").exists()
+    purged = install("--root", str(staged), "--uninstall", "--purge")
+    assert purged.returncode == 0 and not (staged / "etc" / "ticketdash").exists()
+    assert not (staged / "var" / "lib" / "ticketdash").exists()
+
+
+def test_the_demo_command_runs_all_three_and_one_sigint_stops_them(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    (project / "config").mkdir(parents=True)
+    shutil.copy(ROOT / "config" / "demo.toml", project / "config" / "demo.toml")
+    config = project / "config" / "demo.toml"
+    from tests.conftest import free_port
+
+    port = free_port()
+    config.write_text(config.read_text() + f"\n[gui]\nport = {port}\n")
+    demo = start_module("ticketdash.launch", "--config", str(config))
+    try:
+        wait_for(lambda: f"http://localhost:{port}/" in demo.log.read_text(), what="the URL")
+
+        def board() -> dict | None:
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/api/board", timeout=2).json()
+            except requests.RequestException:
+                return None
+
+        data = wait_for(lambda: (b := board()) and b["total"] >= 4 and b["health"]["source"] and b, timeout=30,
+                        what="the demo's tickets and heartbeat")
+        assert data["health"]["source"] == "demo" and data["worst"] != "stale"
+        assert "Ticket Dash" in requests.get(f"http://127.0.0.1:{port}/").text
+        wait_for(lambda: (project / "tickets-demo" / "_light.json").exists(), what="the simulated light")
+    finally:
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=30) == 0
+    log = demo.log.read_text()
+    assert "stopped: watcher (exit 0), gui (exit 0), blinky (exit 0)" in log
+    assert '"state":"off"' in (project / "tickets-demo" / "_light.json").read_text()
