@@ -103,3 +103,8 @@ def test_key_from_a_systemd_credential(tmp_path: Path) -> None:
     (tmp_path / "creds" / "freshservice-api-key").write_text("from-credential\n")
     loaded = config.load(path, environ={"CREDENTIALS_DIRECTORY": str(tmp_path / "creds")})
     assert loaded.api_key.reveal() == "from-credential"
+
+
+def test_readme_reference_is_current() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert config.reference() in readme, "regenerate the README's reference: python -m ticketdash.config"

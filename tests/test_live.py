@@ -68,3 +68,16 @@ def test_a_failing_callback_does_not_stop_events(tmp_path: Path) -> None:
         wait_for(lambda: 2 in lf.view().entries, what="the second ticket, after a failed callback")
     finally:
         lf.stop()
+
+
+def test_a_status_file_outside_the_folder_is_watched_too(tmp_path: Path) -> None:
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    (tmp_path / "run").mkdir()
+    lf = LiveFolder(TicketStore(folder), tmp_path, light_file=tmp_path / "run" / "light.json", rescan_seconds=3600)
+    lf.start()
+    try:
+        (tmp_path / "run" / "light.json").write_text(json.dumps({"state": "critical"}))
+        wait_for(lambda: (lf.view().light or {}).get("state") == "critical", what="the light file's change")
+    finally:
+        lf.stop()

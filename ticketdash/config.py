@@ -351,3 +351,33 @@ def _convert(where: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
         return value
     raise AssertionError(f"unsupported setting type {hint!r}")  # a programming error, not input
 
+
+
+def reference() -> str:
+    """Every setting as a Markdown table (the README's configuration reference is this text)."""
+    rows = ["| key | default | what it does |", "| --- | --- | --- |"]
+    for name, cls in [*SECTIONS.items(), ("views.<slug>", ViewSettings)]:
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            else:
+                default = f.default_factory()  # type: ignore[misc]
+            shown = "(none)" if default is None or default == "" else _toml(default)
+            rows.append(f"| `[{name}] {f.name}` | `{shown}` | {f.metadata['help']} |")
+    return "\n".join(rows)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (Path, str)):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return str(value)
+
+
+if __name__ == "__main__":
+    print(reference())

@@ -127,6 +127,9 @@ class LiveFolder(FileSystemEventHandler):
     def _start_observer(self) -> None:
         observer = Observer()
         observer.schedule(self, str(self.store.folder), recursive=True)
+        light_dir = self.light_file.parent if self.light_file is not None else None
+        if light_dir is not None and light_dir.is_dir() and self.store.folder not in (light_dir, *light_dir.parents):
+            observer.schedule(self, str(light_dir), recursive=False)  # blinky's own folder, e.g. under /run
         observer.daemon = True
         observer.start()
         self.observer = observer
