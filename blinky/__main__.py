@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 
@@ -23,12 +22,10 @@ logger = logging.getLogger("blinky")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m blinky", description="Show the worst SLA state on a Luxafor.")
-    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
     parser.add_argument("--once", action="store_true", help="set the light once and exit")
     parser.add_argument("--list", action="store_true", help="list the Luxafor lights plugged in and exit")
-    args = parser.parse_args(argv)
+    args, config = configuration.command_line(parser, argv)
     try:
-        config = configuration.load(configuration.config_path(args.config, os.environ))
         b = config.blinky
         hid = load_hid() if b.device != "simulated" else None
         if b.device == "luxafor" and hid is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
-import os
 import signal
 import sys
 
@@ -22,13 +21,7 @@ logger = logging.getLogger("gui")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gui", description="Serve the wall dashboard.")
-    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
-    args = parser.parse_args(argv)
-    try:
-        config = configuration.load(configuration.config_path(args.config, os.environ))
-    except configuration.ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    _, config = configuration.command_line(parser, argv)
     logs.setup(config.logging.level, (config.api_key, config.access_key))
 
     from gui import create_app  # after logging, so start-up messages are formatted

@@ -50,16 +50,10 @@ def make(names: list[str], days: int) -> tuple[bytes, bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gui.certificate", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
     parser.add_argument("--name", action="append", help="host name or IP the TV uses (repeatable)")
     parser.add_argument("--days", type=int, default=825)
     parser.add_argument("--force", action="store_true", help="replace existing files")
-    args = parser.parse_args(argv)
-    try:
-        config = configuration.load(configuration.config_path(args.config, os.environ))
-    except configuration.ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    args, config = configuration.command_line(parser, argv)
     cert_file, key_file = config.gui.cert_file, config.gui.key_file
     if not args.force and (cert_file.exists() or key_file.exists()):
         print(f"{cert_file} or {key_file} already exists; --force replaces them", file=sys.stderr)

@@ -58,6 +58,16 @@ class Running:
             return {}
 
 
+def folder_with(tmp_path: Path, *tickets: dict) -> Path:
+    """A tickets folder with a fresh heartbeat and these tickets."""
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    for t in tickets:
+        put_ticket(folder, t)
+    return folder
+
+
 def last(fake_lights) -> bytes | None:
     writes = fake_lights.writes()
     return writes[-1] if writes else None
@@ -65,10 +75,7 @@ def last(fake_lights) -> bytes | None:
 
 def test_a_ticket_change_reaches_the_light(tmp_path: Path, fake_lights) -> None:
     fake_lights.plug()
-    folder = tmp_path / "tickets"
-    folder.mkdir()
-    write_heartbeat(folder)
-    put_ticket(folder, ticket(1))
+    folder = folder_with(tmp_path, ticket(1))
     with Running(tmp_path, fake_lights.module()) as run:
         wait_for(lambda: last(fake_lights) == GREEN, what="green")
         put_ticket(folder, ticket(2, stats={"first_responded_at": None}, fr_due_by=iso_in(minutes=-1)))
@@ -83,10 +90,7 @@ def test_a_ticket_change_reaches_the_light(tmp_path: Path, fake_lights) -> None:
 
 def test_time_alone_changes_the_light(tmp_path: Path, fake_lights) -> None:
     fake_lights.plug()
-    folder = tmp_path / "tickets"
-    folder.mkdir()
-    write_heartbeat(folder)
-    put_ticket(folder, ticket(1, due_by=iso_in(seconds=2)))
+    folder = folder_with(tmp_path, ticket(1, due_by=iso_in(seconds=2)))
     with Running(tmp_path, fake_lights.module(), resend_seconds=3600):
         wait_for(lambda: last(fake_lights) == RED, what="critical")
         wait_for(lambda: last(fake_lights) == RED_STROBE, timeout=5, what="overdue when the due time passes")
@@ -101,10 +105,7 @@ def test_time_alone_changes_the_light(tmp_path: Path, fake_lights) -> None:
 ])
 def test_never_green_on_data_it_cannot_trust(tmp_path: Path, fake_lights, damage, why: str) -> None:
     fake_lights.plug()
-    folder = tmp_path / "tickets"
-    folder.mkdir()
-    write_heartbeat(folder)
-    put_ticket(folder, ticket(1))
+    folder = folder_with(tmp_path, ticket(1))
     with Running(tmp_path, fake_lights.module()) as run:
         wait_for(lambda: last(fake_lights) == GREEN, what="green first")
         damage(folder)
@@ -125,10 +126,7 @@ def test_agent_and_view_modes(tmp_path: Path, fake_lights) -> None:
 
 def test_quiet_hours_dim_and_never_strobe(tmp_path: Path, fake_lights) -> None:
     fake_lights.plug()
-    folder = tmp_path / "tickets"
-    folder.mkdir()
-    write_heartbeat(folder)
-    put_ticket(folder, ticket(1, due_by=iso_in(hours=-1)))
+    folder = folder_with(tmp_path, ticket(1, due_by=iso_in(hours=-1)))
     with Running(tmp_path, fake_lights.module(), quiet_hours="00:00-23:59", quiet_brightness=0.2) as run:
         wait_for(lambda: last(fake_lights) == bytes.fromhex("00 01 ff 33 00 00 00 00 00"), what="dim steady red")
         wait_for(lambda: run.status().get("state") == "overdue", what="the status file")
@@ -174,10 +172,7 @@ def test_remote_mode_without_the_key_is_stale(tmp_path: Path, fake_lights, gui_s
 
 def test_the_process_turns_the_light_off_on_sigterm(tmp_path: Path, fake_lights) -> None:
     fake_lights.plug()
-    folder = tmp_path / "tickets"
-    folder.mkdir()
-    write_heartbeat(folder)
-    put_ticket(folder, ticket(1, due_by=iso_in(hours=2)))
+    folder = folder_with(tmp_path, ticket(1, due_by=iso_in(hours=2)))
     config = write_config(tmp_path / "config", {"freshservice": {"domain": "a.freshservice.com"},
                                                 "paths": {"tickets": "../tickets"}, "blinky": {"device": "luxafor"}},
                           token=None)
@@ -193,10 +188,7 @@ def test_the_process_turns_the_light_off_on_sigterm(tmp_path: Path, fake_lights)
 
 
 def test_simulated_light_logs_and_writes_the_status_file(tmp_path: Path, fake_lights) -> None:
-    folder = tmp_path / "tickets"
-    folder.mkdir()
-    write_heartbeat(folder)
-    put_ticket(folder, ticket(1, status=3))
+    folder = folder_with(tmp_path, ticket(1, status=3))
     config = write_config(tmp_path / "config", {"freshservice": {"domain": "a.freshservice.com"},
                                                 "paths": {"tickets": "../tickets"}, "blinky": {"device": "simulated"}},
                           token=None)

@@ -8,10 +8,12 @@ names the file and the key (``ConfigError``; the daemons exit 2 on it).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import ipaddress
 import os
 import re
+import sys
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -222,6 +224,20 @@ class Config:
                 f"not found or empty (or set {API_KEY_ENV})"
             )
         return self.api_key
+
+
+def command_line(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
+    """Every command's start: its arguments plus --config, and the configuration it names.
+
+    An unusable configuration ends the program here: one line on stderr, exit status 2.
+    """
+    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
+    args = parser.parse_args(argv)
+    try:
+        return args, load(config_path(args.config, os.environ))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def config_path(argument: str | None, environ: Mapping[str, str]) -> Path:

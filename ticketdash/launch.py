@@ -7,7 +7,6 @@ SIGTERM) stops all three; if one of them dies, the others are stopped too.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -20,14 +19,7 @@ DAEMONS = ("watcher", "gui", "blinky")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ticketdash.launch", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
-    args = parser.parse_args(argv)
-    path = configuration.config_path(args.config, os.environ)
-    try:
-        config = configuration.load(path)
-    except configuration.ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+    _, config = configuration.command_line(parser, argv)
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:

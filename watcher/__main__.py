@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -23,12 +22,9 @@ logger = logging.getLogger("watcher")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m watcher", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
     parser.add_argument("--once", action="store_true", help="run one cycle and exit (0 ok, 1 failed)")
-    args = parser.parse_args(argv)
-
+    args, config = configuration.command_line(parser, argv)
     try:
-        config = configuration.load(configuration.config_path(args.config, os.environ))
         if config.watcher.source == "freshservice":
             config.require_freshservice()
     except configuration.ConfigError as error:

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks.common import median, percentile, stop_and_peak_rss_mb, table, wait_until
-from tests.conftest import FakeLights, iso_in, put_ticket, start_module, ticket, write_config, write_heartbeat
+from tests.benchmarks.common import median, percentile, stop_and_peak_rss_mb, table
+from tests.conftest import FakeLights, iso_in, put_ticket, start_module, ticket, write_config, write_heartbeat, wait_for
 
 TICKETS = 1_000
 CHANGES = 50
@@ -43,7 +43,7 @@ def main() -> str:
     process = start_module("blinky", "--config", str(config), env=lights.env())
     log = lights.root / "writes.jsonl"
     try:
-        wait_until(lambda: lights.writes() and lights.writes()[-1] == GREEN, 60, "green")
+        wait_for(lambda: lights.writes() and lights.writes()[-1] == GREEN, 60, "green")
         latencies = []
         for i in range(CHANGES):
             before = log.stat().st_size
@@ -54,7 +54,7 @@ def main() -> str:
                 put_ticket(folder, ticket(TICKETS + 1, stats={"first_responded_at": None}, fr_due_by=iso_in(minutes=-5)))
             else:
                 (folder / f"{TICKETS + 1}.json").unlink()
-            wait_until(lambda: log.stat().st_size > before and lights.writes()[-1] == expected, 10, "the light")
+            wait_for(lambda: log.stat().st_size > before and lights.writes()[-1] == expected, 10, "the light")
             latencies.append(time.perf_counter() - began)
             time.sleep(0.05)
 

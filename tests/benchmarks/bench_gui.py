@@ -11,8 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from tests.benchmarks.common import median, percentile, table, wait_until
-from tests.conftest import GuiServer, iso_in, put_ticket, ticket, write_heartbeat
+from tests.benchmarks.common import median, percentile, table
+from tests.conftest import GuiServer, iso_in, put_ticket, ticket, write_heartbeat, wait_for
 
 SIZES = [1_000, 5_000]
 CLIENTS = 8
@@ -49,7 +49,7 @@ def run_size(count: int) -> list[list[str]]:
     server.start()
     client = Client(server.port)
     try:
-        wait_until(lambda: client.get()[2].count(b'"id":') >= count, 60, "all tickets loaded")
+        wait_for(lambda: client.get()[2].count(b'"id":') >= count, 60, "all tickets loaded")
         # A board rebuilt after a change, and the time from the write to the new board at the API.
         changed, visible = [], []
         status, etag, body, _ = client.get()

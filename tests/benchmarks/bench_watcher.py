@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks.common import stop_and_peak_rss_mb, table, wait_until
-from tests.conftest import KEY, start_module, write_config
+from tests.benchmarks.common import stop_and_peak_rss_mb, table
+from tests.conftest import KEY, start_module, write_config, wait_for
 from tests.fakefs import FakeFreshservice
 
 LATENCY = 0.050
@@ -29,7 +29,7 @@ def heartbeat(folder: Path) -> dict[str, Any]:
 
 
 def next_cycle(folder: Path, after: int, timeout: float = 300) -> dict[str, Any]:
-    return wait_until(lambda: (b := heartbeat(folder)).get("cycles", 0) > after and b, timeout, f"cycle {after + 1}")
+    return wait_for(lambda: (b := heartbeat(folder)).get("cycles", 0) > after and b, timeout, f"cycle {after + 1}")
 
 
 def run_case(total: int, active: int) -> list[list[Any]]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
-import time
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 
 def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -32,13 +31,3 @@ def stop_and_peak_rss_mb(process: subprocess.Popen[Any], signal_number: int) -> 
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return process.returncode, usage.ru_maxrss / 1024
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise RuntimeError(f"benchmark timed out waiting for {what}")
