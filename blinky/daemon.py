@@ -92,7 +92,8 @@ class RemoteSource:
         self.params = {"view": b.view, **({"agent": str(b.agent)} if b.agent else {})}
         self.poll_seconds = b.remote_poll_seconds
         self.session = requests.Session()
-        self.session.verify = str(b.remote_ca_file) if b.remote_ca_file else True
+        # Given per request: a session-wide value would lose to REQUESTS_CA_BUNDLE in the environment.
+        self.verify: str | bool = str(b.remote_ca_file) if b.remote_ca_file else True
         self.session.headers["User-Agent"] = "ticketdash-blinky"
         if b.remote_access_key_file:
             key = b.remote_access_key_file.read_text(encoding="utf-8").strip()
@@ -111,7 +112,7 @@ class RemoteSource:
     def poll(self) -> None:
         headers = {"If-None-Match": self.etag} if self.etag else {}
         try:
-            response = self.session.get(self.url, params=self.params, headers=headers, timeout=10)
+            response = self.session.get(self.url, params=self.params, headers=headers, timeout=10, verify=self.verify)
             if response.status_code == 200:
                 board = response.json()
                 worst = board["worst"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+import requests
 
 from tests.fakefs import FakeFreshservice
 
@@ -199,7 +201,6 @@ class GuiServer:
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> "GuiServer":
-        import requests
 
         self.process = start_module("gui", "--config", str(self.config))
 
@@ -309,3 +310,50 @@ def fake_lights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLights:
     lights = FakeLights(tmp_path / "hid")
     monkeypatch.setenv("FAKE_HID_DIR", str(lights.root))
     return lights
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@pytest.fixture
+def nginx(tmp_path: Path):
+    started = []
+
+    def start(upstream_port: int) -> tuple[str, str, Path]:
+        from gui.certificate import make
+
+        cert, key = make(["127.0.0.1", "localhost"], days=2)
+        (tmp_path / "cert.pem").write_bytes(cert)
+        (tmp_path / "key.pem").write_bytes(key)
+        http_port, https_port = free_port(), free_port()
+        site = (ROOT / "startup" / "nginx-ticketdash.conf").read_text()
+        for name, value in {"HTTP_PORT": http_port, "HTTPS_PORT": https_port, "UPSTREAM": f"127.0.0.1:{upstream_port}",
+                            "CERT": tmp_path / "cert.pem", "KEY": tmp_path / "key.pem"}.items():
+            site = site.replace(f"@{name}@", str(value))
+        (tmp_path / "site.conf").write_text(site)
+        temp = "".join(f"{kind}_temp_path {tmp_path}/{kind};\n" for kind in
+                       ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (tmp_path / "nginx.conf").write_text(
+            ("user root;\n" if os.geteuid() == 0 else "")
+            + f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nworker_processes 1;\n"
+            + "events { worker_connections 64; }\n"
+            + f"http {{\naccess_log off;\n{temp}include {tmp_path}/site.conf;\n}}\n")
+        process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                                    "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+        started.append(process)
+
+        def up() -> bool:
+            assert process.poll() is None, (tmp_path / "error.log").read_text()
+            try:
+                return requests.get(f"https://127.0.0.1:{https_port}/healthz", verify=tmp_path / "cert.pem",
+                                    timeout=1).ok
+            except requests.RequestException:
+                return False
+
+        wait_for(up, what="nginx over HTTPS")
+        return f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", tmp_path / "cert.pem"
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)

@@ -90,7 +90,7 @@ def test_a_ticket_change_reaches_the_light(tmp_path: Path, fake_lights) -> None:
 
 def test_time_alone_changes_the_light(tmp_path: Path, fake_lights) -> None:
     fake_lights.plug()
-    folder = folder_with(tmp_path, ticket(1, due_by=iso_in(seconds=2)))
+    folder_with(tmp_path, ticket(1, due_by=iso_in(seconds=2)))
     with Running(tmp_path, fake_lights.module(), resend_seconds=3600):
         wait_for(lambda: last(fake_lights) == RED, what="critical")
         wait_for(lambda: last(fake_lights) == RED_STROBE, timeout=5, what="overdue when the due time passes")
@@ -126,7 +126,7 @@ def test_agent_and_view_modes(tmp_path: Path, fake_lights) -> None:
 
 def test_quiet_hours_dim_and_never_strobe(tmp_path: Path, fake_lights) -> None:
     fake_lights.plug()
-    folder = folder_with(tmp_path, ticket(1, due_by=iso_in(hours=-1)))
+    folder_with(tmp_path, ticket(1, due_by=iso_in(hours=-1)))
     with Running(tmp_path, fake_lights.module(), quiet_hours="00:00-23:59", quiet_brightness=0.2) as run:
         wait_for(lambda: last(fake_lights) == bytes.fromhex("00 01 ff 33 00 00 00 00 00"), what="dim steady red")
         wait_for(lambda: run.status().get("state") == "overdue", what="the status file")
@@ -158,6 +158,20 @@ def test_remote_mode_follows_a_real_dashboard(tmp_path: Path, fake_lights, gui_s
         wait_for(lambda: last(fake_lights) == RED_STROBE, timeout=5, what="the dashboard's overdue")
         server.stop()
         wait_for(lambda: last(fake_lights) == MAGENTA, timeout=8, what="stale when the dashboard is gone")
+
+
+def test_remote_mode_over_https_verifies_the_certificate(tmp_path: Path, fake_lights, gui_server, nginx) -> None:
+    fake_lights.plug()
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1, due_by=iso_in(hours=2)))
+    https, _, cert = nginx(server.port)
+    with Running(tmp_path / "trusting", fake_lights.module(), remote_url=https, remote_poll_seconds=1,
+                 remote_ca_file=str(cert)):
+        wait_for(lambda: last(fake_lights) == RED, what="critical over HTTPS with the CA file")
+    with Running(tmp_path / "doubting", fake_lights.module(), remote_url=https, remote_poll_seconds=1) as run:
+        wait_for(lambda: "CERTIFICATE_VERIFY_FAILED" in run.status().get("reason", ""),
+                 what="a self-signed certificate refused without the CA file")
+        assert run.status()["state"] == "stale"
 
 
 def test_remote_mode_without_the_key_is_stale(tmp_path: Path, fake_lights, gui_server) -> None:

@@ -156,3 +156,13 @@ def test_ceiling_holds_against_the_real_server(fake: FakeFreshservice) -> None:
     for _ in range(4):
         client.get("workspaces")
     assert sleeps.calls and sleeps.calls[0] > 50  # the fourth call waited out the minute
+
+
+def test_slows_down_when_the_real_server_says_the_budget_is_low(fake: FakeFreshservice) -> None:
+    fake.budget_per_minute = 10
+    sleeps = Sleeps()
+    client = client_for(fake, sleeps)
+    for _ in range(8):
+        client.get("workspaces")  # 1 credit each: 9, 8, ... left, and "low" is 3 or fewer
+    assert sleeps.calls and all(s > 14 for s in sleeps.calls)  # paused once only 3 were left
+    assert fake.credits == 8  # and never ran into a 429

@@ -75,7 +75,7 @@ def test_hostile_ticket_text_shows_as_text_and_runs_nothing(gui_server, page) ->
         cell = page.locator(f"tr[data-id='{n}'] td.subject")
         assert cell.text_content() == text
         assert cell.get_attribute("title").startswith(text)
-    assert page.locator(f"tr[data-id='1'] td.agent").text_content() == '<img src=x onerror="window.__pwned=5">'
+    assert page.locator("tr[data-id='1'] td.agent").text_content() == '<img src=x onerror="window.__pwned=5">'
     assert page.locator("#sections img, #sections svg, #sections script").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert page.dialogs == [] and page.errors == []

@@ -14,6 +14,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ticketdash import names, timefmt
@@ -54,7 +55,7 @@ class Syncer:
         source: Source,
         store: TicketStore,
         settings: WatcherSettings,
-        person_names: Any,
+        person_names: Path,
         clock: Callable[[], datetime] = timefmt.now,
     ) -> None:
         self.source = source
@@ -169,7 +170,7 @@ class Syncer:
             return str(error)
         return None
 
-    def _look_up_requesters(self, folder: Any) -> None:
+    def _look_up_requesters(self, folder: Path) -> None:
         cached = names.read_file(folder / "requesters.txt")
         known = set(cached) | set(names.read_file(self.person_names / "requesters.txt")) | self.no_such_requester
         known |= set(names.read_file(folder / "agents.txt"))

@@ -54,7 +54,7 @@ def main() -> str:
                 put_ticket(folder, ticket(TICKETS + 1, stats={"first_responded_at": None}, fr_due_by=iso_in(minutes=-5)))
             else:
                 (folder / f"{TICKETS + 1}.json").unlink()
-            wait_for(lambda: log.stat().st_size > before and lights.writes()[-1] == expected, 10, "the light")
+            wait_for(lambda b=before, e=expected: log.stat().st_size > b and lights.writes()[-1] == e, 10, "the light")
             latencies.append(time.perf_counter() - began)
             time.sleep(0.05)
 
