@@ -81,3 +81,24 @@ def test_a_status_file_outside_the_folder_is_watched_too(tmp_path: Path) -> None
         wait_for(lambda: (lf.view().light or {}).get("state") == "critical", what="the light file's change")
     finally:
         lf.stop()
+
+
+def test_reading_files_does_not_feed_back_into_more_reads(tmp_path: Path) -> None:
+    lf = live(tmp_path, rescan_seconds=3600)
+    names = lf.store.names_dir
+    names.mkdir()
+    (names / "agents.txt").write_text("1:Ada\n")
+    reads = []
+    original = lf._load_names
+    lf._load_names = lambda: (reads.append(1), original())[1]  # type: ignore[method-assign]
+    lf.start()
+    try:
+        (names / "agents.txt").write_text("1:Ada Lovelace\n")
+        wait_for(lambda: lf.view().names["agents"].get(1) == "Ada Lovelace", what="the name change")
+        settled = len(reads)
+        write_heartbeat(lf.store.folder)
+        put_ticket(lf.store.folder, ticket(99))  # events come in order: once this is seen, a loop would show
+        wait_for(lambda: 99 in lf.view().entries and lf.view().heartbeat is not None, what="the sentinel ticket")
+        assert len(reads) - settled <= 1, f"{len(reads) - settled} re-reads of the names after nothing changed"
+    finally:
+        lf.stop()

@@ -26,6 +26,7 @@ from ticketdash.store import HEARTBEAT, TICKET_FILE, TicketStore
 logger = logging.getLogger(__name__)
 
 EXCERPT = 160
+CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
 KEPT_FIELDS = ("id", "subject", "status", "priority", "type", "requester_id", "responder_id", "group_id",
                "workspace_id", "due_by", "fr_due_by", "updated_at")
 
@@ -171,7 +172,8 @@ class LiveFolder(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         """Never raises: an exception here would end event delivery for good."""
         try:
-            if event.is_directory:
+            # Only changes: reacting to "opened"/"closed_no_write" would feed on our own reads.
+            if event.is_directory or event.event_type not in CHANGES:
                 return
             for raw in (event.src_path, getattr(event, "dest_path", "")):
                 if raw:
