@@ -84,7 +84,7 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
             return jsonify(error="agent must be an agent's numeric ID"), 400
         except UnknownView:
             return jsonify(error=f"no view {view!r}", views=[v["slug"] for v in board.view_list()]), 404
-        if rendered.etag in request.if_none_match or request.headers.get("If-None-Match") == rendered.etag:
+        if request.if_none_match.contains_weak(rendered.etag[3:-1]):  # W/"<tag>": compare the tag
             return Response(status=304, headers={"ETag": rendered.etag})
         headers = {"ETag": rendered.etag, "Content-Type": "application/json", "Vary": "Accept-Encoding"}
         if "gzip" in request.accept_encodings:
