@@ -147,8 +147,19 @@ install_all() {
     find "$ROOT$PREFIX" -name __pycache__ -prune -exec rm -rf {} +
     chmod -R u=rwX,go=rX "$ROOT$PREFIX"
     if [ "$STAGED" -eq 0 ]; then
-        [ -x "$PREFIX/.venv/bin/python" ] || python3 -m venv "$PREFIX/.venv"
-        "$PREFIX/.venv/bin/pip" install -q --disable-pip-version-check --upgrade "$PREFIX"
+        # The system's interpreter: one under a user's home (pyenv, conda) is out of the service's reach.
+        local python=/usr/bin/python3
+        [ -x "$python" ] || python="$(command -v python3)"
+        "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+            echo "install.sh: Ticket Dash needs Python 3.11 or newer ($python)" >&2; exit 1; }
+        if [ -x "$PREFIX/.venv/bin/python" ] && ! runuser -u "$USER_NAME" -- "$PREFIX/.venv/bin/python" -c '' 2>/dev/null; then
+            rm -rf "$PREFIX/.venv"   # built from an interpreter the service cannot run: start again
+        fi
+        [ -x "$PREFIX/.venv/bin/python" ] || "$python" -m venv "$PREFIX/.venv"
+        "$PREFIX/.venv/bin/pip" install -q --disable-pip-version-check --upgrade -e "$PREFIX"
+        # Prove it before enabling anything: the service user runs the code.
+        runuser -u "$USER_NAME" -- "$PREFIX/.venv/bin/python" -c 'import watcher.__main__, gui.__main__, blinky.__main__' \
+            || { echo "install.sh: the $USER_NAME user cannot run $PREFIX/.venv/bin/python" >&2; exit 1; }
     else
         say "  (staged: skipped) the venv in $PREFIX/.venv and pip install"
     fi

@@ -84,3 +84,12 @@ def test_name_files(tmp_path: Path) -> None:
     assert names.write_discovered(tmp_path, "agents", {1: "A", 2: "B"}) is False  # unchanged: not rewritten
     assert names.read_file(tmp_path / "agents.txt") == {1: "A", 2: "B"}
     assert names.load(tmp_path, tmp_path / "nothing")["statuses"][2] == "Open"
+
+
+def test_files_follow_the_umask_like_any_write(tmp_path: Path) -> None:
+    from ticketdash import store
+
+    TicketStore(tmp_path).write_ticket(1, encode({"id": 1}))
+    (tmp_path / "plain").write_text("x")
+    assert (tmp_path / "1.json").stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777
+    assert store.FILE_MODE & 0o044  # readable by the dashboard's and the light's group

@@ -31,6 +31,15 @@ LOCK = ".watcher.lock"
 TEMP_PREFIX = ".tmp-"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp alone gives 0600
+
+
 class StoreError(Exception):
     """The folder cannot be used (locked by another watcher, not writable)."""
 
@@ -40,6 +49,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(fd, FILE_MODE)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
