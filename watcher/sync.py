@@ -126,8 +126,9 @@ class Syncer:
                 fetched.active[ticket_id] = ticket
                 fetched.gone.pop(ticket_id, None)
             else:
-                fetched.gone[ticket_id] = ticket
                 fetched.active.pop(ticket_id, None)
+                if ticket_id in self.known:  # only a ticket on disk needs its leaving content
+                    fetched.gone[ticket_id] = ticket
 
     def _apply(self, fetched: _Fetched, full: bool) -> CycleResult:
         result = CycleResult(full=full, active=0)
@@ -138,7 +139,7 @@ class Syncer:
                 self.known[ticket_id] = data
                 self._note_requester(ticket_id, ticket)
                 result.written += 1
-        leaving = {i: encode(t) for i, t in fetched.gone.items() if i in self.known}
+        leaving = {i: encode(t) for i, t in fetched.gone.items()}
         if full:  # a complete listing that no longer has a ticket: deleted, spam, moved away
             leaving.update({i: self.known[i] for i in self.known if i not in fetched.updated})
         today = self.clock().date()

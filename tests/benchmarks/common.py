@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
+from pathlib import Path
 from typing import Any, Sequence
 
 
@@ -26,8 +26,13 @@ def median(values: Sequence[float]) -> float:
 
 
 def stop_and_peak_rss_mb(process: subprocess.Popen[Any], signal_number: int) -> tuple[int, float]:
-    """Signal the child, reap it, and return (exit status, peak RSS in MB) from wait4."""
+    """Signal the child, reap it, and return (exit status, its peak RSS in MB).
+
+    The peak is the kernel's VmHWM for the program itself, read just before the
+    signal: wait4's ru_maxrss would also count the instant between fork and exec,
+    when the child still shares the benchmark's own (much larger) memory.
+    """
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
     process.send_signal(signal_number)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024
+    return process.wait(timeout=30), peak_kb / 1024
