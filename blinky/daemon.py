@@ -20,7 +20,7 @@ from typing import Any, Callable, Protocol
 import requests
 
 from ticketdash import rules, timefmt
-from ticketdash.config import DEFAULT_EFFECTS, Config, ConfigError, ViewSettings
+from ticketdash.config import Config, ConfigError, ViewSettings
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore, atomic_write, encode
 from blinky.device import OFF, Effect, Lights, parse_effect
@@ -66,21 +66,7 @@ class FolderSource:
         self.folder.stop()
 
     def decide(self, now: datetime) -> Decision:
-        snapshot = self.folder.view()
-        state, reason = snapshot.board_state(now, self.config.stale_after, self.policy, self.keep)
-        statuses = snapshot.names.get("statuses", {})
-        moments = []
-        for entry in snapshot.entries.values():
-            if self.keep(entry.ticket):
-                status = entry.ticket["status"]
-                moment = rules.next_change(entry.facts, statuses.get(status, ""), now, self.policy)
-                if moment:
-                    moments.append(moment)
-        success = timefmt.parse((snapshot.heartbeat or {}).get("last_success_at"))
-        if success:
-            moments.append(success + timedelta(seconds=self.config.stale_after))
-        future = [m for m in moments if m > now]
-        return Decision(state, reason, min(future) if future else None)
+        return Decision(*self.folder.view().judge(now, self.config.stale_after, self.policy, self.keep))
 
 
 class RemoteSource:
@@ -131,10 +117,11 @@ class RemoteSource:
 
     def decide(self, now: datetime) -> Decision:
         self.poll()
+        again = now + timedelta(seconds=self.poll_seconds)
         silent = time.monotonic() - self.last_ok > 3 * self.poll_seconds
         if self.worst is None or silent:
-            return Decision("stale", self.problem or "the dashboard stopped answering")
-        return Decision(self.worst, "")
+            return Decision("stale", self.problem or "the dashboard stopped answering", again)
+        return Decision(self.worst, "", again)
 
 
 def parse_quiet_hours(text: str) -> tuple[clock_time, clock_time] | None:
@@ -156,10 +143,9 @@ def in_quiet_hours(window: tuple[clock_time, clock_time] | None, local: clock_ti
 def effects_from(config: Config) -> dict[str, Effect]:
     """Every board state's effect; ConfigError naming the key for a bad one."""
     b = config.blinky
-    chosen = {**DEFAULT_EFFECTS, **b.effects}  # the states a file leaves out keep their defaults
     effects = {}
     for state in rules.BOARD_STATES:
-        text = chosen[state]
+        text = b.effects[state]
         try:
             effects[state] = parse_effect(text)
         except ValueError as error:
@@ -238,8 +224,6 @@ class Blinky:
             timeout = self.config.blinky.resend_seconds
             if decision.wake_at is not None:
                 timeout = min(timeout, max(0.0, (decision.wake_at - self.clock()).total_seconds()) + 0.05)
-            if isinstance(self.source, RemoteSource):
-                timeout = min(timeout, self.source.poll_seconds)
             if self.lights is not None and self.lights.missing():
                 timeout = min(timeout, LOOK_FOR_LIGHT_SECONDS)
             if self.wake.wait(timeout) and debounce and not self.stopping.is_set():

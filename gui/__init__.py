@@ -95,9 +95,7 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
     @app.get("/healthz")
     def healthz() -> Response:
         snapshot = folder.view()
-        status, reason = snapshot.health(timefmt.now(), config.stale_after)
-        if status == "ok" and snapshot.errors:
-            status, reason = "error", f"{len(snapshot.errors)} ticket file(s) cannot be read"
+        status, reason = snapshot.status(timefmt.now(), config.stale_after)
         heartbeat = snapshot.heartbeat or {}
         return jsonify(status=status, reason=reason, data_as_of=heartbeat.get("last_success_at"),
                        tickets=len(snapshot.entries), unreadable=len(snapshot.errors))

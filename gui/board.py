@@ -14,7 +14,7 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ticketdash import rules, timefmt
@@ -163,11 +163,9 @@ class Board:
         for gone in set(self.rows) - set(snapshot.entries):
             del self.rows[gone]
 
-        if health == "ok" and snapshot.heartbeat:
-            success = timefmt.parse(snapshot.heartbeat.get("last_success_at"))
-            if success:
-                stale_at = success + timedelta(seconds=self.config.stale_after)
-                valid_until = stale_at if valid_until is None else min(valid_until, stale_at)
+        stale_at = snapshot.stale_at(self.config.stale_after) if health == "ok" else None
+        if stale_at is not None:
+            valid_until = stale_at if valid_until is None else min(valid_until, stale_at)
         unreadable = sorted(snapshot.errors)
         worst = rules.board_state((s for s, n in counts.items() if n), health, bool(unreadable))
         heartbeat = snapshot.heartbeat or {}

@@ -55,6 +55,16 @@ def _setting(default: Any, help: str, **checks: Any) -> Any:
     return field(default=default, metadata={"help": help, **checks})
 
 
+class _Section:
+    """A config section: a table setting names what it changes; its other keys keep their defaults."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, dict) and f.default_factory is not dataclasses.MISSING:
+                object.__setattr__(self, f.name, {**f.default_factory(), **value})
+
+
 @dataclass(frozen=True)
 class WatcherSettings:
     source: str = _setting("freshservice", "where tickets come from", choices=("freshservice", "demo"))
@@ -103,7 +113,7 @@ class PathSettings:
 
 
 @dataclass(frozen=True)
-class RulesSettings:
+class RulesSettings(_Section):
     critical_hours: float = _setting(4.0, "due within this many hours: critical", min=0.0)
     warning_hours: float = _setting(12.0, "due within this many hours: warning", min=0.0)
     stale_after: float = _setting(0.0, "seconds after which data is stale (default 3 polls)", min=0.0)
@@ -162,7 +172,7 @@ DEFAULT_EFFECTS = {
 
 
 @dataclass(frozen=True)
-class BlinkySettings:
+class BlinkySettings(_Section):
     device: str = _setting("auto", "which light", choices=("auto", "luxafor", "simulated"))
     status_file: Path = _setting(Path("../tickets/_light.json"), "where blinky says what it shows")
     path: str = _setting("", "drive only the light at this hidapi path; empty = every Luxafor")

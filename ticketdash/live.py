@@ -14,13 +14,13 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from datetime import datetime
-from typing import Any, Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from ticketdash import names, rules
+from ticketdash import names, rules, timefmt
 from ticketdash.store import HEARTBEAT, TICKET_FILE, TicketStore
 
 logger = logging.getLogger(__name__)
@@ -57,22 +57,34 @@ class FolderView:
             return "error", f"the watcher's heartbeat is unreadable: {self.heartbeat_error}"
         return rules.data_health(self.heartbeat, now, stale_after)
 
-    def states(self, now: datetime, policy: rules.Policy,
-               keep: Callable[[dict[str, Any]], bool] = lambda t: True) -> Iterator[str]:
-        """The state of every ticket that *keep* lets through."""
+    def status(self, now: datetime, stale_after: float) -> tuple[str, str]:
+        """The health, where a ticket file that cannot be read also makes it an error."""
+        health, reason = self.health(now, stale_after)
+        if health == "ok" and self.errors:
+            return "error", f"{len(self.errors)} ticket file(s) cannot be read"
+        return health, reason
+
+    def stale_at(self, stale_after: float) -> datetime | None:
+        """When this data turns stale if the watcher writes nothing new."""
+        success = timefmt.parse((self.heartbeat or {}).get("last_success_at"))
+        return success + timedelta(seconds=stale_after) if success else None
+
+    def judge(self, now: datetime, stale_after: float, policy: rules.Policy,
+              keep: Callable[[dict[str, Any]], bool] = lambda t: True) -> tuple[str, str, datetime | None]:
+        """(the worst state of the tickets *keep* lets through, why when the data itself is the problem,
+        the next moment that can change by time alone), in one pass."""
+        health, reason = self.status(now, stale_after)
         statuses = self.names.get("statuses", {})
+        states, moments = [], []
         for entry in self.entries.values():
             if keep(entry.ticket):
                 status = entry.ticket["status"]
-                yield rules.verdict(entry.facts, statuses.get(status, f"Status {status}"), now, policy).state
-
-    def board_state(self, now: datetime, stale_after: float, policy: rules.Policy,
-                    keep: Callable[[dict[str, Any]], bool] = lambda t: True) -> tuple[str, str]:
-        """(the board's worst state, why when the data itself is the problem)."""
-        health, reason = self.health(now, stale_after)
-        if health == "ok" and self.errors:
-            reason = f"{len(self.errors)} ticket file(s) cannot be read"
-        return rules.board_state(self.states(now, policy, keep), health, bool(self.errors)), reason
+                name = statuses.get(status, f"Status {status}")
+                states.append(rules.verdict(entry.facts, name, now, policy).state)
+                moments.append(rules.next_change(entry.facts, name, now, policy))
+        moments.append(self.stale_at(stale_after))
+        future = [m for m in moments if m is not None and m > now]
+        return rules.board_state(states, health), reason, min(future) if future else None
 
 
 def slim(ticket: dict[str, Any]) -> Entry:

@@ -30,8 +30,7 @@ class Policy:
 
     @classmethod
     def from_settings(cls, rules: RulesSettings) -> Policy:
-        defaults = RulesSettings().update_minutes
-        minutes = {**defaults, **rules.update_minutes}
+        minutes = rules.update_minutes
         return cls(
             critical=timedelta(hours=rules.critical_hours),
             warning=timedelta(hours=rules.warning_hours),
