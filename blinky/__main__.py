@@ -16,6 +16,7 @@ from ticketdash import logs
 from ticketdash.config import ConfigError
 from blinky.daemon import Blinky, FolderSource, RemoteSource
 from blinky.device import Lights, load_hid
+from blinky.owner import Taken, claim
 
 logger = logging.getLogger("blinky")
 
@@ -49,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         for info in lights.listing() if lights else []:
             print(f"{info['path']!r}  {info.get('product_string') or 'Luxafor'}")
         return 0
+    try:  # before touching anything: a second copy leaves the first one's light and file alone
+        held = [claim(f"status file {b.status_file}")]
+        if lights is not None:
+            held.append(claim(f"light {b.path}" if b.path else "Luxafor lights of this machine"))
+    except Taken as error:
+        print(f"{config.path}: [blinky]: {error}; stop it first (systemctl stop blinky)", file=sys.stderr)
+        return 2
     if args.once:
         source.start(None)
         blinky.step()

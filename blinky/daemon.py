@@ -20,6 +20,7 @@ from typing import Any, Callable, Protocol
 import requests
 
 from ticketdash import rules, timefmt
+from ticketdash.board import BoardRules, Judge
 from ticketdash.config import Config, ConfigError, ViewSettings
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore, atomic_write, encode
@@ -46,12 +47,11 @@ class Source(Protocol):
 
 
 class FolderSource:
-    """The tickets/ folder, read through the shared rules."""
+    """The tickets/ folder, judged by the shared board module, as the page judges it."""
 
     def __init__(self, config: Config, view: ViewSettings, agent: int | None) -> None:
-        self.config = config
         self.keep = lambda ticket: view.matches(ticket, agent)
-        self.policy = rules.Policy.from_settings(config.rules)
+        self.judge = Judge(BoardRules.from_config(config))
         self.folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
                                  rescan_seconds=config.blinky.rescan_seconds)
 
@@ -66,7 +66,8 @@ class FolderSource:
         self.folder.stop()
 
     def decide(self, now: datetime) -> Decision:
-        return Decision(*self.folder.view().judge(now, self.config.stale_after, self.policy, self.keep))
+        verdict = self.judge.verdict(self.folder.view(), now, self.keep)
+        return Decision(verdict.worst, verdict.reason, verdict.valid_until)
 
 
 class RemoteSource:
@@ -107,8 +108,8 @@ class RemoteSource:
                 self.worst, self.etag = worst, response.headers.get("ETag")
             elif response.status_code != 304:
                 raise ValueError(f"HTTP {response.status_code}")
-        except (requests.RequestException, ValueError, KeyError, TypeError) as error:
-            problem = f"cannot read {self.url}: {error}"
+        except (requests.RequestException, ValueError, KeyError, TypeError, RecursionError) as error:
+            problem = f"cannot read {self.url}: {str(error)[:200] or type(error).__name__}"
             if problem != self.problem:
                 logger.warning("%s", problem)
             self.problem = problem
@@ -181,9 +182,17 @@ class Blinky:
         return effect
 
     def step(self) -> Decision:
-        """Decide, and bring the light (and the status file) up to date."""
+        """Decide, and bring the light (and the status file) up to date.
+
+        Fails closed: when deciding raises, the light shows ``error``, never the last colour.
+        """
         now = self.clock()
-        decision = self.source.decide(now)
+        try:
+            decision = self.source.decide(now)
+        except Exception as error:
+            logger.exception("judging the board failed; the light shows error")
+            decision = Decision("error", f"internal error while judging: {type(error).__name__}",
+                                now + timedelta(seconds=LOOK_FOR_LIGHT_SECONDS))
         effect = self.effect_for(decision.state, now)
         resend_due = time.monotonic() - self.sent_at >= self.config.blinky.resend_seconds
         lost = self.lights is not None and self.lights.missing()
@@ -218,9 +227,9 @@ class Blinky:
             self.wake.clear()
             try:
                 decision = self.step()
-            except Exception:  # the light must outlive any bug in one evaluation
-                logger.exception("evaluation failed; trying again shortly")
-                decision = Decision("error", "internal error")
+            except Exception:  # writing to the light failed: the light must outlive it
+                logger.exception("showing the state failed; trying again shortly")
+                decision = Decision("error", "internal error", self.clock() + timedelta(seconds=LOOK_FOR_LIGHT_SECONDS))
             timeout = self.config.blinky.resend_seconds
             if decision.wake_at is not None:
                 timeout = min(timeout, max(0.0, (decision.wake_at - self.clock()).total_seconds()) + 0.05)

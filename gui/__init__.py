@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request
 
-from ticketdash import timefmt
 from ticketdash.config import Config
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore
 from gui.access import COOKIE, Access
 from gui.board import Board, UnknownView
+from gui.metrics import exposition
 
 ROOT = Path(__file__).resolve().parent.parent
 logger = logging.getLogger(__name__)
@@ -94,10 +94,17 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> Response:
-        snapshot = folder.view()
-        status, reason = snapshot.status(timefmt.now(), config.stale_after)
-        heartbeat = snapshot.heartbeat or {}
-        return jsonify(status=status, reason=reason, data_as_of=heartbeat.get("last_success_at"),
-                       tickets=len(snapshot.entries), unreadable=len(snapshot.errors))
+        """200 only when the data is fit to be shown; 503 (same body) when stale or broken."""
+        verdict = board.rendered().verdict
+        body = jsonify(status=verdict.status, reason=verdict.reason, worst=verdict.worst,
+                       data_as_of=verdict.data_as_of, tickets=sum(verdict.counts.values()),
+                       unreadable=[u.as_dict() for u in verdict.unreadable[:20]])
+        body.status_code = 200 if verdict.status == "ok" else 503
+        return body
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(exposition(board.rendered().verdict),
+                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
     return app

@@ -17,6 +17,7 @@ from ticketdash import config as configuration
 from ticketdash import logs
 
 logger = logging.getLogger("gui")
+MAX_BODY = 4096
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
         clear_untrusted_proxy_headers=True,
         outbuf_overflow=16 * 1024 * 1024,  # a 5,000-ticket board stays in memory, not in a temporary file
+        max_request_body_size=MAX_BODY, inbuf_overflow=MAX_BODY,  # read-only: no request needs a body
+        max_request_header_size=64 * 1024,
     )
 
     def on_signal(signum: int, frame: object) -> None:

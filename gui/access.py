@@ -39,12 +39,14 @@ class Access:
         return ip.is_loopback or any(ip in network for network in self.networks)
 
     def key_matches(self, offered: str | None) -> bool:
-        return bool(self.key and offered) and hmac.compare_digest(str(offered), self.key.reveal())  # type: ignore[union-attr]
+        if not (self.key and offered):
+            return False
+        return hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), self.key.reveal().encode())
 
     def admitted(self, request: Request) -> bool:
         if self.key is None or request.path.startswith(OPEN_PATHS):
             return True
-        if hmac.compare_digest(request.cookies.get(COOKIE, ""), self.token):
+        if hmac.compare_digest(request.cookies.get(COOKIE, "").encode("utf-8", "surrogateescape"), self.token.encode()):
             return True
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer ") and self.key_matches(auth[7:].strip()):

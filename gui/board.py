@@ -1,4 +1,4 @@
-"""The board: tickets in sections, with states, counts and the next breach, as JSON.
+"""The board as the page reads it: the shared verdict (``ticketdash.board``) as JSON, with caching.
 
 A board depends on the folder's content and on the clock. It is built once
 and kept until the folder changes or the next moment at which any ticket's
@@ -8,22 +8,22 @@ request gets the same bytes and the same ETag, and a poller gets a 304.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import json
+import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
-from ticketdash import rules, timefmt
+from ticketdash import board, timefmt
+from ticketdash.board import SECTIONS, BoardRules, Judge, Verdict
 from ticketdash.config import Config, ViewSettings
-from ticketdash.live import Entry, FolderView, LiveFolder
+from ticketdash.live import LiveFolder
 
-SECTIONS = (("open", "Open"), ("waiting", "Waiting on agent"), ("other", "Other active"))
-PRIORITY_NAMES = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
 ALL = ViewSettings(title="All tickets")
+logger = logging.getLogger(__name__)
 
 
 class UnknownView(KeyError):
@@ -32,9 +32,9 @@ class UnknownView(KeyError):
 
 @dataclass
 class Rendered:
+    verdict: Verdict
     body: bytes
     etag: str
-    valid_until: datetime | None
     version: int
     _gzipped: bytes | None = None
 
@@ -50,20 +50,19 @@ class Board:
         self.config = config
         self.folder = folder
         self.clock = clock
-        self.policy = rules.Policy.from_settings(config.rules)
-        self.waiting = frozenset(s.casefold() for s in config.gui.waiting_on_agent_statuses)
-        self.other = frozenset(s.casefold() for s in config.gui.other_statuses)
+        self.judge = Judge(BoardRules.from_config(config))
         self.views = {"all": ALL, **config.views}
-        self.url_base = config.freshservice.ticket_url_base
         self.cache: dict[tuple[str, int | None], Rendered] = {}
-        self.rows: dict[int, _Row] = {}
         self.lock = threading.Lock()
 
     def view_list(self) -> list[dict[str, str]]:
         return [{"slug": slug, "title": view.title} for slug, view in self.views.items()]
 
-    def rendered(self, view: str, agent: int | None) -> Rendered:
-        """The current board's bytes and ETag, rebuilt only when something can have changed."""
+    def rendered(self, view: str = "all", agent: int | None = None) -> Rendered:
+        """The current board's verdict, bytes and ETag, rebuilt only when something can have changed.
+
+        Never raises for the folder's content: a board that cannot be built is an ``error`` board.
+        """
         if view not in self.views:
             raise UnknownView(view)
         key = (view, agent)
@@ -76,10 +75,17 @@ class Board:
             if cached:
                 return cached
             snapshot = self.folder.view()
-            content, valid_until = self.build(snapshot, now, view, agent)
+            settings = self.views[view]
+            try:
+                verdict = self.judge.verdict(snapshot, now, lambda t: settings.matches(t, agent))
+                content = self.encode(verdict, view, agent, snapshot.names.get("agents", {}).get(agent))
+            except Exception as error:  # fail closed: an error board, never a 500 nor the last good one
+                logger.exception("the board cannot be built")
+                verdict = board.failed(now, f"the board cannot be built: {type(error).__name__}")
+                content = self.encode(verdict, view, agent)
             etag = 'W/"' + hashlib.sha1(content).hexdigest()[:20] + '"'
             body = content[:-1] + b',"generated_at":"' + timefmt.format(now).encode() + b'"}'
-            rendered = Rendered(body, etag, valid_until, snapshot.version)
+            rendered = Rendered(verdict, body, etag, snapshot.version)
             if len(self.cache) > 64:  # agents' filters come and go
                 self.cache.clear()
             self.cache[key] = rendered
@@ -87,140 +93,55 @@ class Board:
 
     def _fresh(self, key: tuple[str, int | None], now: datetime) -> Rendered | None:
         cached = self.cache.get(key)
-        if cached and cached.version == self.folder.version and (cached.valid_until is None or now < cached.valid_until):
+        until = cached.verdict.valid_until if cached else None
+        if cached and cached.version == self.folder.version and (until is None or now < until):
             return cached
         return None
 
-    def section_of(self, status_name: str, replied: bool) -> str:
-        name = status_name.casefold()
-        if name in self.waiting:
-            return "waiting"
-        if name in self.other:
-            return "other"
-        return "waiting" if replied else "open"
-
-    def _row(self, entry: Entry, names: dict[str, Any], now: datetime) -> _Row:
-        """A ticket's place on the board, kept until its file, the names or its state can change."""
-        t = entry.ticket
-        ticket_id = t["id"]
-        row = self.rows.get(ticket_id)
-        if row and row.entry is entry and row.names is names and (row.valid_until is None or now < row.valid_until):
-            return row
-        status = t["status"]
-        status_name = names.get("statuses", {}).get(status, f"Status {status}")
-        verdict = rules.verdict(entry.facts, status_name, now, self.policy)
-        due = verdict.due_at
-        priority = t["priority"] if isinstance(t["priority"], int) else 0
-        fields = {
-            "id": ticket_id,
-            "subject": t["subject"] if isinstance(t["subject"], str) else "",
-            "excerpt": t["excerpt"],
-            "status": status,
-            "status_name": status_name,
-            "priority": t["priority"],
-            "priority_name": PRIORITY_NAMES.get(priority, ""),
-            "type": t["type"],
-            "agent": names.get("agents", {}).get(t["responder_id"]) if t["responder_id"] is not None else None,
-            "requester": _name(names.get("requesters", {}), t["requester_id"]),
-            "group": names.get("groups", {}).get(t["group_id"]) if t["group_id"] is not None else None,
-            "state": verdict.state,
-            "due_at": _iso(due) if due else None,
-            "due_kind": ("first_response" if verdict.first_response else "resolution") if due else None,
-            "customer_replied": verdict.customer_replied,
-            "url": f"{self.url_base}{ticket_id}",
-        }
-        row = _Row(
-            entry=entry, names=names, verdict=verdict,
-            valid_until=rules.next_change(entry.facts, status_name, now, self.policy),
-            section=self.section_of(status_name, verdict.customer_replied),
-            key=(rules.SEVERITY_OF_TICKET[verdict.state], due or FAR, -priority, ticket_id),
-            json=json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
-        )
-        self.rows[ticket_id] = row
-        return row
-
-    def build(self, snapshot: FolderView, now: datetime, slug: str, agent: int | None) -> tuple[bytes, datetime | None]:
-        """The board as JSON bytes (without generated_at), and until when it holds."""
-        view = self.views[slug]
-        names = snapshot.names
-        health, reason = snapshot.health(now, self.config.stale_after)
-        sections: dict[str, list[_Row]] = {key: [] for key, _ in SECTIONS}
-        counts = dict.fromkeys(rules.TICKET_STATES, 0)
-        valid_until: datetime | None = None
-        next_breach: tuple[datetime, int] | None = None
-        for ticket_id, entry in snapshot.entries.items():
-            if not view.matches(entry.ticket, agent):
-                continue
-            row = self._row(entry, names, now)
-            if row.valid_until is not None and (valid_until is None or row.valid_until < valid_until):
-                valid_until = row.valid_until
-            counts[row.verdict.state] += 1
-            due = row.verdict.due_at
-            if due is not None and due > now and row.verdict.state != "paused":
-                if next_breach is None or due < next_breach[0]:
-                    next_breach = (due, ticket_id)
-            sections[row.section].append(row)
-        for gone in set(self.rows) - set(snapshot.entries):
-            del self.rows[gone]
-
-        stale_at = snapshot.stale_at(self.config.stale_after) if health == "ok" else None
-        if stale_at is not None:
-            valid_until = stale_at if valid_until is None else min(valid_until, stale_at)
-        unreadable = sorted(snapshot.errors)
-        worst = rules.board_state((s for s, n in counts.items() if n), health, bool(unreadable))
-        heartbeat = snapshot.heartbeat or {}
+    def encode(self, verdict: Verdict, slug: str, agent: int | None, agent_name: str | None = None) -> bytes:
+        """The board JSON (without generated_at): the verdict's head, then each section's rows."""
+        heartbeat = verdict.heartbeat
+        breach = verdict.next_breach
+        oldest = verdict.oldest_breach
         head = {
-            "data_as_of": heartbeat.get("last_success_at"),
-            "stale": health != "ok",
-            "health": {"status": health, "reason": reason, "last_attempt_at": heartbeat.get("last_attempt_at"),
-                       "last_error": heartbeat.get("last_error"), "source": heartbeat.get("source")},
-            "worst": worst,
-            "counts": counts,
-            "total": sum(counts.values()),
-            "view": {"slug": slug, "title": view.title},
-            "agent": {"id": agent, "name": names.get("agents", {}).get(agent)} if agent is not None else None,
-            "next_breach": {"id": next_breach[1], "due_at": _iso(next_breach[0])} if next_breach else None,
-            "unreadable": unreadable,
-            "light": snapshot.light,
+            "data_as_of": verdict.data_as_of,
+            "stale": verdict.status != "ok",
+            "health": {"status": verdict.status, "reason": verdict.reason,
+                       "last_attempt_at": _str(heartbeat.get("last_attempt_at")),
+                       "last_error": _str(heartbeat.get("last_error")), "source": _str(heartbeat.get("source"))},
+            "worst": verdict.worst,
+            "counts": verdict.counts,
+            "total": sum(verdict.counts.values()),
+            "breached": verdict.breached,
+            "view": {"slug": slug, "title": self.views[slug].title},
+            "agent": {"id": agent, "name": agent_name} if agent is not None else None,
+            "next_breach": {"id": breach.id, "due_at": breach.fields["due_at"]} if breach else None,
+            "oldest_breach": {"id": oldest.id, "due_at": oldest.fields["due_at"]} if oldest else None,
+            "unreadable": [u.as_dict() for u in verdict.unreadable],
+            "light": _light(verdict.light),
         }
         parts = []
         for key, title in SECTIONS:
-            rows = sorted(sections[key], key=lambda r: r.key)
+            rows = verdict.sections[key]
             section_counts: dict[str, int] = {}
             for row in rows:
-                section_counts[row.verdict.state] = section_counts.get(row.verdict.state, 0) + 1
+                section_counts[row.state] = section_counts.get(row.state, 0) + 1
             meta = _dumps({"key": key, "title": title, "counts": section_counts})
             parts.append(meta[:-1] + ',"tickets":[' + ",".join(r.json for r in rows) + "]}")
         content = _dumps(head)[:-1] + ',"sections":[' + ",".join(parts) + "]}"
-        return content.encode(), valid_until
+        return content.encode()
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    entry: Entry
-    names: dict[str, Any]
-    verdict: rules.Verdict
-    valid_until: datetime | None
-    section: str
-    key: tuple[Any, ...]
-    json: str  # this ticket's object on the board, ready to join
+def _str(value: Any) -> str | None:
+    return value[:500] if isinstance(value, str) else None
 
 
-FAR = datetime.max.replace(tzinfo=timezone.utc)
+def _light(status: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Blinky's status file, reduced to the plain fields the page shows."""
+    if not status:
+        return None
+    return {k: status[k] for k in ("state", "effect", "device", "reason", "since") if isinstance(status.get(k), str)}
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-@functools.lru_cache(maxsize=20_000)
-def _iso(moment: datetime) -> str:
-    return timefmt.format(moment)
-
-
-def _name(names: dict[int, str], person: Any) -> str | None:
-    if not isinstance(person, int):
-        return None
-    return names.get(person, f"Requester {person}")
-
-

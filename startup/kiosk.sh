@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The wall TV's browser: Chromium in kiosk mode on the dashboard, screen blanking off.
-#   startup/kiosk.sh https://wall.example.lan/?key=<access key>
+#   startup/kiosk.sh https://wall.example.lan/?key=<access key> [CERTIFICATE]
+# CERTIFICATE (default: $TICKETDASH_CA, else the system's trust store) is the dashboard's
+# certificate or CA: the key is never sent to a server that cannot prove it is the dashboard.
 # Run it from the TV user's desktop session (autostart: see docs/kiosk.md). It waits for
 # the dashboard before opening it; after that the page itself rides out server or
 # network outages (it keeps the last board, says so, and recovers without a reload).
 set -euo pipefail
-URL="${1:?usage: startup/kiosk.sh DASHBOARD-URL}"
+URL="${1:?usage: startup/kiosk.sh DASHBOARD-URL [CERTIFICATE]}"
+CA="${2:-${TICKETDASH_CA:-}}"
+CURL_TRUST=()
+[ -z "$CA" ] || CURL_TRUST=(--cacert "$CA")
 BROWSER="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
 [ -n "$BROWSER" ] || { echo "kiosk.sh: install chromium (sudo apt-get install chromium)" >&2; exit 1; }
 
@@ -18,7 +23,8 @@ if command -v gsettings >/dev/null; then   # GNOME-style desktops
 fi
 
 # A browser opened on an unreachable URL shows an error page that never retries: wait first.
-until curl -ksf -o /dev/null --max-time 5 "$URL"; do
+# Only whether it answers, over a verified connection (no -k: the URL may carry the key).
+until curl -sf "${CURL_TRUST[@]}" -o /dev/null --max-time 5 "$URL"; do
     echo "kiosk.sh: waiting for $URL" >&2
     sleep 10
 done

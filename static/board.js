@@ -150,7 +150,9 @@ function render(data) {
   const unreadable = $("unreadable-banner");
   unreadable.hidden = !data.unreadable.length;
   unreadable.textContent = data.unreadable.length
-    ? `${data.unreadable.length} ticket file(s) cannot be read (${data.unreadable.slice(0, 5).join(", ")}): the board may be incomplete.`
+    ? `Cannot show ${data.unreadable.length} ticket(s): ` +
+      data.unreadable.slice(0, 5).map((u) => `${u.id === null ? u.file : "#" + u.id} (${u.reason})`).join("; ") +
+      (data.unreadable.length > 5 ? "; …" : "") + ". The board may be incomplete."
     : "";
   document.title = `${STATES[data.worst]?.word || data.worst} · ${document.title.split(" · ").slice(-2).join(" · ")}`;
   tick();

@@ -207,7 +207,7 @@ class GuiServer:
         def up() -> bool:
             assert self.process.poll() is None, self.process.log.read_text()
             try:
-                return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+                return requests.get(self.url + "/healthz", timeout=1).status_code in (200, 503)
             except requests.RequestException:
                 return False
 
@@ -328,7 +328,8 @@ def nginx(tmp_path: Path):
         http_port, https_port = free_port(), free_port()
         site = (ROOT / "startup" / "nginx-ticketdash.conf").read_text()
         for name, value in {"HTTP_PORT": http_port, "HTTPS_PORT": https_port, "UPSTREAM": f"127.0.0.1:{upstream_port}",
-                            "CERT": tmp_path / "cert.pem", "KEY": tmp_path / "key.pem"}.items():
+                            "CERT": tmp_path / "cert.pem", "KEY": tmp_path / "key.pem",
+                            "ACCESS_LOG": tmp_path / "access.log"}.items():
             site = site.replace(f"@{name}@", str(value))
         (tmp_path / "site.conf").write_text(site)
         temp = "".join(f"{kind}_temp_path {tmp_path}/{kind};\n" for kind in

@@ -95,10 +95,12 @@ def test_a_corrupt_file_never_blanks_the_board_nor_turns_it_clear(board_env) -> 
     assert board(client)["worst"] == "clear"
     (t / "2.json").write_text('{"id": 2, "subject": "half')
     data = wait_for(lambda: (d := board(client))["unreadable"] and d, what="the corrupt file")
-    assert data["unreadable"] == ["2.json"] and data["worst"] == "error"
+    assert [u["id"] for u in data["unreadable"]] == [2] and data["worst"] == "error"
     assert sorted(i for s in data["sections"] for i in ids(s)) == [1, 2]  # the last good copy stays
     (t / "3.json").write_bytes(b"\xff\xfe garbage")
-    data = wait_for(lambda: (d := board(client))["unreadable"] == ["2.json", "3.json"] and d, what="a second one")
+    data = wait_for(lambda: len((d := board(client))["unreadable"]) == 2 and d, what="a second one")
+    assert [u["file"] for u in data["unreadable"]] == ["2.json", "3.json"]
+    assert "UTF-8" in data["unreadable"][1]["reason"]
     assert client.get("/healthz").get_json()["status"] == "error"
     put_ticket(t, ticket(2, subject="fixed"))
     (t / "3.json").unlink()

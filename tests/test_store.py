@@ -39,7 +39,7 @@ def test_writes_are_atomic_under_a_concurrent_reader(tmp_path: Path) -> None:
 
 def test_snapshot_skips_and_reports_unreadable_files(tmp_path: Path) -> None:
     store = TicketStore(tmp_path)
-    store.write_ticket(1, encode({"id": 1}))
+    store.write_ticket(1, encode({"id": 1, "status": 2}))
     (tmp_path / "2.json").write_text('{"id": 2, "subj')
     (tmp_path / "3.json").write_text('["not", "a", "ticket"]')
     (tmp_path / "_watcher.json").write_text("{}")

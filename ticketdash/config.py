@@ -301,7 +301,7 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
            or _credential(environ)
            or _read_secret(sections["freshservice"].api_key_file))
     return Config(path=path, api_key=Secret(key) if key else None,
-                  access_key=_secret_file(gui.access_key_file), **sections)
+                  access_key=_access_key(path, gui.access_key_file), **sections)
 
 
 def _credential(environ: Mapping[str, str]) -> str:
@@ -317,9 +317,20 @@ def _read_secret(path: Path) -> str:
         return ""
 
 
-def _secret_file(path: Path) -> Secret | None:
-    value = _read_secret(path)
-    return Secret(value) if value else None
+def _access_key(config: Path, path: Path) -> Secret | None:
+    """The kiosk key: none when the file is absent; a file that is there but unusable is an error,
+    never a silently open dashboard."""
+    where = f"{config}: [gui] access_key_file: {path}"
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ConfigError(f"{where}: cannot be read ({reason}); the dashboard will not run open") from None
+    if not value:
+        raise ConfigError(f"{where}: is empty; put a key in it or remove it")
+    return Secret(value)
 
 
 def _build(path: Path, section: str, cls: type, values: dict[str, Any]) -> Any:

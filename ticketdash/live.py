@@ -14,13 +14,12 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from ticketdash import names, rules, timefmt
+from ticketdash import names, rules
 from ticketdash.store import HEARTBEAT, TICKET_FILE, TicketStore
 
 logger = logging.getLogger(__name__)
@@ -51,43 +50,9 @@ class FolderView:
     names: dict[str, names.Names]
     light: dict[str, Any] | None
 
-    def health(self, now: datetime, stale_after: float) -> tuple[str, str]:
-        """("ok" | "stale" | "error", why): is this data fit to be shown as current?"""
-        if self.heartbeat_error:
-            return "error", f"the watcher's heartbeat is unreadable: {self.heartbeat_error}"
-        return rules.data_health(self.heartbeat, now, stale_after)
-
-    def status(self, now: datetime, stale_after: float) -> tuple[str, str]:
-        """The health, where a ticket file that cannot be read also makes it an error."""
-        health, reason = self.health(now, stale_after)
-        if health == "ok" and self.errors:
-            return "error", f"{len(self.errors)} ticket file(s) cannot be read"
-        return health, reason
-
-    def stale_at(self, stale_after: float) -> datetime | None:
-        """When this data turns stale if the watcher writes nothing new."""
-        success = timefmt.parse((self.heartbeat or {}).get("last_success_at"))
-        return success + timedelta(seconds=stale_after) if success else None
-
-    def judge(self, now: datetime, stale_after: float, policy: rules.Policy,
-              keep: Callable[[dict[str, Any]], bool] = lambda t: True) -> tuple[str, str, datetime | None]:
-        """(the worst state of the tickets *keep* lets through, why when the data itself is the problem,
-        the next moment that can change by time alone), in one pass."""
-        health, reason = self.status(now, stale_after)
-        statuses = self.names.get("statuses", {})
-        states, moments = [], []
-        for entry in self.entries.values():
-            if keep(entry.ticket):
-                status = entry.ticket["status"]
-                name = statuses.get(status, f"Status {status}")
-                states.append(rules.verdict(entry.facts, name, now, policy).state)
-                moments.append(rules.next_change(entry.facts, name, now, policy))
-        moments.append(self.stale_at(stale_after))
-        future = [m for m in moments if m is not None and m > now]
-        return rules.board_state(states, health), reason, min(future) if future else None
-
 
 def slim(ticket: dict[str, Any]) -> Entry:
+    """What the readers keep of a ticket; ValueError when a field cannot be judged."""
     kept = {k: ticket.get(k) for k in KEPT_FIELDS}
     text = ticket.get("description_text")
     kept["excerpt"] = text[:EXCERPT] if isinstance(text, str) else ""
@@ -235,7 +200,7 @@ class LiveFolder(FileSystemEventHandler):
             if ticket["id"] != ticket_id:
                 raise ValueError(f"holds ticket {ticket['id']}")
             entry, error = slim(ticket), None
-        except (OSError, ValueError) as problem:
+        except (OSError, ValueError, OverflowError) as problem:
             entry, error = None, str(problem) or type(problem).__name__
         with self.lock:
             self.state.stats[ticket_id] = key

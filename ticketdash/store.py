@@ -17,11 +17,14 @@ import json
 import logging
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from ticketdash import timefmt
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +32,11 @@ TICKET_FILE = re.compile(r"^(\d+)\.json$")
 HEARTBEAT = "_watcher.json"
 LOCK = ".watcher.lock"
 TEMP_PREFIX = ".tmp-"
+MAX_TICKET_BYTES = 4 * 1024 * 1024  # a ticket's JSON; descriptions are long, but not this long
+MAX_STATUS_BYTES = 1024 * 1024  # the heartbeat, the light's status file, a names file
+ID_FIELDS = ("requester_id", "responder_id", "group_id", "workspace_id")
+DATE_FIELDS = ("due_by", "fr_due_by", "updated_at", "created_at")
+STATS_DATES = ("first_responded_at", "agent_responded_at", "requester_responded_at")
 
 
 def _umask() -> int:
@@ -67,11 +75,76 @@ def encode(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+def read_regular(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, at most *limit*: a FIFO or a device is never opened.
+
+    FileNotFoundError when missing, ValueError when not a regular file or too
+    large, OSError when it cannot be read.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError("not a regular file")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the first look
+            raise ValueError("not a regular file")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes")
+    return data
+
+
+def loads(data: bytes) -> Any:
+    """JSON from bytes; ValueError (never RecursionError) for anything that is not sane JSON."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    except UnicodeDecodeError:
+        raise ValueError("not valid UTF-8") from None
+
+
+def is_id(value: Any) -> bool:
+    """A Freshservice id: a positive integer of sane size (a bool is not one)."""
+    return type(value) is int and 0 < value < 2**63
+
+
+def problem(ticket: Any) -> str | None:
+    """Why *ticket* cannot be shown safely, or None: the one check for the writer and the readers."""
+    if not isinstance(ticket, dict):
+        return "not a ticket object"
+    if not is_id(ticket.get("id")):
+        return "the id is not a positive integer"
+    if type(ticket.get("status")) is not int:
+        return "status is not a number"
+    priority = ticket.get("priority")
+    if priority is not None and type(priority) is not int:
+        return "priority is not a number"
+    for name in ("type", "subject", "description_text"):
+        if ticket.get(name) is not None and not isinstance(ticket[name], str):
+            return f"{name} is not text"
+    for name in ID_FIELDS:
+        if ticket.get(name) is not None and not is_id(ticket[name]):
+            return f"{name} is not an id"
+    stats = ticket.get("stats")
+    if stats is not None and not isinstance(stats, dict):
+        return "stats is not an object"
+    dates = [(name, ticket.get(name)) for name in DATE_FIELDS]
+    dates += [(f"stats.{name}", (stats or {}).get(name)) for name in STATS_DATES]
+    for name, value in dates:
+        if value is not None and timefmt.parse(value) is None:
+            return f"{name} is not a date: {str(value)[:40]!r}"
+    return None
+
+
 def decode_ticket(data: bytes) -> dict[str, Any]:
-    """A ticket from a file's bytes; ValueError for anything that is not one."""
-    ticket = json.loads(data)
-    if not isinstance(ticket, dict) or not isinstance(ticket.get("id"), int):
-        raise ValueError("not a ticket object (no integer id)")
+    """A ticket from a file's bytes; ValueError for anything that is not one that can be shown."""
+    ticket = loads(data)
+    why = problem(ticket)
+    if why:
+        raise ValueError(why)
     return ticket
 
 
@@ -126,9 +199,8 @@ class TicketStore:
             match = TICKET_FILE.match(entry.name)
             if match:
                 try:
-                    with open(entry.path, "rb") as f:
-                        found[int(match.group(1))] = f.read()
-                except OSError as error:
+                    found[int(match.group(1))] = read_regular(Path(entry.path), MAX_TICKET_BYTES)
+                except (OSError, ValueError) as error:
                     logger.warning("cannot read %s: %s", entry.path, error)
         return found
 
@@ -155,7 +227,7 @@ class TicketStore:
     def read_json(path: Path) -> dict[str, Any] | None:
         """A small status file: None when missing, ValueError when unreadable."""
         try:
-            data = json.loads(path.read_bytes())
+            data = loads(read_regular(path, MAX_STATUS_BYTES))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as error:
@@ -166,7 +238,7 @@ class TicketStore:
 
     def read_ticket_file(self, path: Path) -> dict[str, Any]:
         """One ticket file; ValueError or OSError when it cannot be used."""
-        return decode_ticket(path.read_bytes())
+        return decode_ticket(read_regular(path, MAX_TICKET_BYTES))
 
     def snapshot(self) -> Snapshot:
         """Every active ticket; unreadable files are reported, never fatal."""

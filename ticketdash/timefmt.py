@@ -6,14 +6,14 @@ from datetime import datetime, timezone
 
 
 def parse(value: object) -> datetime | None:
-    """An aware datetime from an ISO-8601 string, or None for anything else."""
-    if not isinstance(value, str) or not value:
+    """An aware UTC datetime from an ISO-8601 string; None for anything else, or beyond what UTC can hold."""
+    if not isinstance(value, str) or not value or len(value) > 64:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def format(moment: datetime) -> str:

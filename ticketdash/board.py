@@ -1,0 +1,310 @@
+"""The one board verdict: what the page, the light, /healthz, /metrics and the alerts all show.
+
+From a snapshot of the tickets/ folder and the time, :meth:`Judge.verdict`
+builds everything a reader needs: rows in sections, counts, the worst state,
+the next and the oldest breach, the data's health and what cannot be read.
+No reader decides anything on its own, so the wall, the desk light, the
+monitors and the alerts can never disagree.
+
+It fails closed: a ticket that cannot be judged is listed as unreadable, by
+id and reason, and the board is ``error``; the other tickets are still shown.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any, Callable, Iterator, Mapping
+
+from ticketdash import rules, timefmt
+from ticketdash.config import Config
+from ticketdash.live import Entry, FolderView
+
+SECTIONS = (("open", "Open"), ("waiting", "Waiting on agent"), ("other", "Other active"))
+PRIORITY_NAMES = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
+BREACHED = frozenset({"fr_overdue", "overdue"})
+CLOCK_SKEW = timedelta(seconds=60)  # a heartbeat further in the future than this: the clock looks wrong
+FAR = datetime.max.replace(tzinfo=timezone.utc)
+
+Keep = Callable[[Mapping[str, Any]], bool]
+
+
+def everything(ticket: Mapping[str, Any]) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class BoardRules:
+    """The settings a verdict depends on, taken from the configuration once."""
+
+    policy: rules.Policy
+    stale_after: float
+    waiting: frozenset[str] = frozenset()
+    other: frozenset[str] = frozenset()
+    url_base: str = ""
+
+    @classmethod
+    def from_config(cls, config: Config) -> BoardRules:
+        return cls(
+            policy=rules.Policy.from_settings(config.rules),
+            stale_after=config.stale_after,
+            waiting=frozenset(s.casefold() for s in config.gui.waiting_on_agent_statuses),
+            other=frozenset(s.casefold() for s in config.gui.other_statuses),
+            url_base=config.freshservice.ticket_url_base,
+        )
+
+    def section_of(self, status_name: str, replied: bool) -> str:
+        name = status_name.casefold()
+        if name in self.waiting:
+            return "waiting"
+        if name in self.other:
+            return "other"
+        return "waiting" if replied else "open"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One ticket's place on the board."""
+
+    id: int
+    state: str
+    section: str
+    due_at: datetime | None
+    priority: int  # 0 when unknown
+    fields: dict[str, Any]  # the row as /api/board shows it
+    json: str  # the same, encoded once
+    key: tuple[Any, ...]  # sort order: severity, due time, priority, id
+    valid_until: datetime | None  # when time alone can change it
+    entry: Entry
+    names: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    file: str
+    id: int | None
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "id": self.id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The whole board at one moment, for one view (or all tickets)."""
+
+    at: datetime
+    status: str  # "ok" | "stale" | "error": is this data fit to be shown as current?
+    reason: str
+    worst: str  # the board state
+    counts: dict[str, int]
+    sections: dict[str, list[Row]]  # each sorted, most urgent first
+    unreadable: list[Unreadable]
+    heartbeat: dict[str, Any]
+    valid_until: datetime | None  # the next moment time alone can change this verdict
+    light: dict[str, Any] | None = None
+    next_breach: Row | None = None  # the soonest deadline not yet passed
+    oldest_breach: Row | None = None  # the breach that has lasted longest
+    breached: int = 0
+
+    def rows(self) -> Iterator[Row]:
+        for key, _ in SECTIONS:
+            yield from self.sections[key]
+
+    @property
+    def data_as_of(self) -> str | None:
+        value = self.heartbeat.get("last_success_at")
+        return value if isinstance(value, str) else None
+
+    @property
+    def next_breach_seconds(self) -> float | None:
+        if self.next_breach is None or self.next_breach.due_at is None:
+            return None
+        return (self.next_breach.due_at - self.at).total_seconds()
+
+    def data_age_seconds(self) -> float | None:
+        success = timefmt.parse(self.data_as_of)
+        return (self.at - success).total_seconds() if success else None
+
+
+def failed(now: datetime, reason: str) -> Verdict:
+    """The verdict when the board itself could not be judged: ``error``, never the last colour."""
+    return Verdict(at=now, status="error", reason=reason, worst="error", counts=dict.fromkeys(rules.TICKET_STATES, 0),
+                   sections={key: [] for key, _ in SECTIONS}, unreadable=[], heartbeat={}, valid_until=None)
+
+
+def data_health(snapshot: FolderView, now: datetime, stale_after: float) -> tuple[str, str, datetime | None]:
+    """("ok" | "stale" | "error", why, when that can change by time alone) for the watcher's heartbeat."""
+    if snapshot.heartbeat_error:
+        return "error", f"the watcher's heartbeat is unreadable: {snapshot.heartbeat_error}", None
+    heartbeat = snapshot.heartbeat
+    if heartbeat is None:
+        return "stale", "no data from the watcher yet", None
+    error = heartbeat.get("last_error")
+    if error:
+        return "error", f"last sync failed: {_text(error)}", None
+    success = timefmt.parse(heartbeat.get("last_success_at"))
+    if success is None:
+        return "stale", "the watcher has not synced yet", None
+    if success - now > CLOCK_SKEW:
+        return ("stale", f"the data is dated {timefmt.format(success)}, in the future: the clock looks wrong",
+                success - CLOCK_SKEW)
+    age = (now - success).total_seconds()
+    if age > stale_after:
+        minutes, seconds = divmod(int(age), 60)
+        return "stale", f"the data is {minutes} min {seconds} s old", None
+    return "ok", "", success + timedelta(seconds=stale_after)
+
+
+class Judge:
+    """Builds verdicts, remembering each ticket's row until its file, the names or the time can change it."""
+
+    def __init__(self, board_rules: BoardRules) -> None:
+        self.rules = board_rules
+        self.rows: dict[int, Row] = {}
+        self.lock = threading.Lock()
+
+    def verdict(self, snapshot: FolderView, now: datetime, keep: Keep = everything) -> Verdict:
+        """The board for the tickets *keep* lets through. Never raises for one odd ticket."""
+        with self.lock:
+            return self._verdict(snapshot, now, keep)
+
+    def _verdict(self, snapshot: FolderView, now: datetime, keep: Keep) -> Verdict:
+        names = snapshot.names
+        unreadable = [Unreadable(name, _id_of(name), reason) for name, reason in sorted(snapshot.errors.items())]
+        unreadable += _skipped(snapshot.heartbeat)
+        sections: dict[str, list[Row]] = {key: [] for key, _ in SECTIONS}
+        counts = dict.fromkeys(rules.TICKET_STATES, 0)
+        moments: list[datetime] = []
+        for ticket_id, entry in snapshot.entries.items():
+            try:
+                if not keep(entry.ticket):
+                    continue
+                row = self._row(entry, names, now)
+            except Exception as error:  # fail closed: this ticket is unreadable, the rest still count
+                unreadable.append(Unreadable(f"{ticket_id}.json", ticket_id, _reason(error)))
+                continue
+            if row.valid_until is not None:
+                moments.append(row.valid_until)
+            counts[row.state] += 1
+            sections[row.section].append(row)
+        if len(self.rows) > len(snapshot.entries):
+            for gone in set(self.rows) - set(snapshot.entries):
+                del self.rows[gone]
+
+        status, reason, health_changes = data_health(snapshot, now, self.rules.stale_after)
+        if unreadable and status != "error":
+            shown = ", ".join(str(u.id) if u.id is not None else u.file for u in unreadable[:5])
+            status, reason = "error", f"{len(unreadable)} ticket(s) cannot be read: {shown}"
+        if health_changes is not None:
+            moments.append(health_changes)
+        for rows in sections.values():
+            rows.sort(key=lambda r: r.key)
+        breached = [r for rows in sections.values() for r in rows if r.state in BREACHED]
+        waiting = [r for rows in sections.values() for r in rows
+                   if r.due_at is not None and r.due_at > now and r.state != "paused"]
+        future = [m for m in moments if m > now]
+        return Verdict(
+            at=now, status=status, reason=reason,
+            worst=rules.board_state((s for s, n in counts.items() if n), status),
+            counts=counts, sections=sections, unreadable=unreadable,
+            heartbeat=snapshot.heartbeat or {}, light=snapshot.light,
+            valid_until=min(future) if future else None,
+            next_breach=min(waiting, key=lambda r: (r.due_at, r.id)) if waiting else None,
+            oldest_breach=min(breached, key=lambda r: (r.due_at or FAR, r.id)) if breached else None,
+            breached=len(breached),
+        )
+
+    def _row(self, entry: Entry, names: Mapping[str, Any], now: datetime) -> Row:
+        t = entry.ticket
+        ticket_id = t["id"]
+        row = self.rows.get(ticket_id)
+        if row and row.entry is entry and row.names is names and (row.valid_until is None or now < row.valid_until):
+            return row
+        policy = self.rules.policy
+        status = t["status"]
+        status_name = names.get("statuses", {}).get(status, f"Status {status}")
+        verdict = rules.verdict(entry.facts, status_name, now, policy)
+        due = verdict.due_at
+        priority = t["priority"] if isinstance(t["priority"], int) else 0
+        fields = {
+            "id": ticket_id,
+            "subject": t["subject"] if isinstance(t["subject"], str) else "",
+            "excerpt": t["excerpt"],
+            "status": status,
+            "status_name": status_name,
+            "priority": t["priority"],
+            "priority_name": PRIORITY_NAMES.get(priority, ""),
+            "type": t["type"],
+            "agent": _person(names.get("agents", {}), t["responder_id"], None),
+            "agent_id": t["responder_id"],
+            "requester": _person(names.get("requesters", {}), t["requester_id"], "Requester"),
+            "group": _person(names.get("groups", {}), t["group_id"], None),
+            "group_id": t["group_id"],
+            "state": verdict.state,
+            "due_at": _iso(due) if due else None,
+            "due_kind": ("first_response" if verdict.first_response else "resolution") if due else None,
+            "customer_replied": verdict.customer_replied,
+            "url": f"{self.rules.url_base}{ticket_id}",
+        }
+        row = Row(
+            id=ticket_id, state=verdict.state,
+            section=self.rules.section_of(status_name, verdict.customer_replied),
+            due_at=due, priority=priority, fields=fields,
+            json=json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+            key=(rules.SEVERITY_OF_TICKET[verdict.state], due or FAR, -priority, ticket_id),
+            valid_until=rules.next_change(entry.facts, status_name, now, policy),
+            entry=entry, names=names,
+        )
+        self.rows[ticket_id] = row
+        return row
+
+
+def _skipped(heartbeat: Mapping[str, Any] | None) -> list[Unreadable]:
+    """The tickets the watcher could not mirror safely: unreadable data, by id."""
+    listed = (heartbeat or {}).get("skipped")
+    if not listed:
+        return []
+    if not isinstance(listed, list):
+        return [Unreadable("_watcher.json", None, "its list of skipped tickets is malformed")]
+    found = []
+    for item in listed[:1000]:
+        item = item if isinstance(item, dict) else {}
+        ticket_id = item.get("id")
+        ticket_id = ticket_id if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None
+        reason = "skipped by the watcher: " + _text(item.get("reason") or "unknown reason")
+        found.append(Unreadable(f"{ticket_id}.json" if ticket_id is not None else "_watcher.json", ticket_id, reason))
+    return found
+
+
+def _id_of(name: str) -> int | None:
+    stem = name.partition(".")[0]
+    return int(stem) if stem.isdigit() and len(stem) < 20 else None
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OverflowError):
+        return "a date is out of range"
+    return _text(f"{type(error).__name__}: {error}")
+
+
+def _text(value: Any, limit: int = 300) -> str:
+    text = value if isinstance(value, str) else repr(value)[:limit]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _person(names: Mapping[int, str], key: Any, fallback: str | None) -> str | None:
+    if key is None:
+        return None
+    name = names.get(key)
+    if name is None and fallback:
+        return f"{fallback} {key}"
+    return name
+
+
+@lru_cache(maxsize=20_000)
+def _iso(moment: datetime) -> str:
+    return timefmt.format(moment)
