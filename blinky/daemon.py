@@ -100,21 +100,28 @@ class RemoteSource:
         headers = {"If-None-Match": self.etag} if self.etag else {}
         try:
             response = self.session.get(self.url, params=self.params, headers=headers, timeout=10, verify=self.verify)
-            if response.status_code == 200:
-                board = response.json()
-                worst = board["worst"]
-                if worst not in rules.SEVERITY:
-                    raise ValueError(f"unknown state {worst!r}")
-                self.worst, self.etag = worst, response.headers.get("ETag")
-            elif response.status_code != 304:
-                raise ValueError(f"HTTP {response.status_code}")
-        except (requests.RequestException, ValueError, KeyError, TypeError, RecursionError) as error:
-            problem = f"cannot read {self.url}: {str(error)[:200] or type(error).__name__}"
-            if problem != self.problem:
-                logger.warning("%s", problem)
-            self.problem = problem
+            if response.status_code not in (200, 304):
+                raise requests.HTTPError(f"HTTP {response.status_code}")
+        except requests.RequestException as error:  # unreachable: stale once silent for long enough
+            self._problem(f"cannot reach {self.url}: {str(error)[:200] or type(error).__name__}")
             return
+        if response.status_code == 200:
+            try:
+                worst = response.json()["worst"]
+                if worst not in rules.SEVERITY:
+                    raise ValueError(f"unknown state {str(worst)[:40]!r}")
+            except (ValueError, KeyError, TypeError, RecursionError) as error:  # an answer it cannot read: error now
+                self.worst, self.etag = "error", None
+                self._problem(f"cannot read the answer of {self.url}: {str(error)[:200] or type(error).__name__}")
+                self.last_ok = time.monotonic()
+                return
+            self.worst, self.etag = worst, response.headers.get("ETag")
         self.last_ok, self.problem = time.monotonic(), ""
+
+    def _problem(self, problem: str) -> None:
+        if problem != self.problem:
+            logger.warning("%s", problem)
+        self.problem = problem
 
     def decide(self, now: datetime) -> Decision:
         self.poll()
@@ -122,7 +129,7 @@ class RemoteSource:
         silent = time.monotonic() - self.last_ok > 3 * self.poll_seconds
         if self.worst is None or silent:
             return Decision("stale", self.problem or "the dashboard stopped answering", again)
-        return Decision(self.worst, "", again)
+        return Decision(self.worst, self.problem, again)
 
 
 def parse_quiet_hours(text: str) -> tuple[clock_time, clock_time] | None:

@@ -189,3 +189,65 @@ def test_names_from_the_persons_files_win(board_env) -> None:
 def test_blinky_status_is_shown(board_env) -> None:
     (board_env.tickets / "_light.json").write_text(json.dumps({"state": "critical", "device": "simulated"}))
     assert board(board_env.client())["light"]["state"] == "critical"
+
+
+def test_metrics_follow_the_board_and_its_access_rules(board_env) -> None:
+    board_env.config_dir.mkdir(exist_ok=True)
+    (board_env.config_dir / "access_key.txt").write_text("tv-secret-123\n")
+    put_ticket(board_env.tickets, ticket(1, due_by=iso_in(minutes=-5)))
+    put_ticket(board_env.tickets, ticket(2, due_by=iso_in(hours=3)))
+    write_heartbeat(board_env.tickets, api={"calls": 3, "credits": 7, "remaining": 130, "total": 140})
+    client = board_env.client()
+    assert client.get("/metrics").status_code == 401
+    response = client.get("/metrics", headers={"Authorization": "Bearer tv-secret-123"})
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    for line in ('ticketdash_tickets{state="overdue"} 1.0', 'ticketdash_tickets{state="critical"} 1.0',
+                 'ticketdash_section_tickets{section="open",state="overdue"} 1.0',
+                 'ticketdash_board_state{state="overdue"} 1.0', 'ticketdash_board_state{state="clear"} 0.0',
+                 "ticketdash_breached_tickets 1.0", "ticketdash_unreadable_tickets 0.0",
+                 "ticketdash_watcher_api_calls 3.0", "ticketdash_watcher_api_credits 7.0",
+                 "ticketdash_watcher_rate_limit_remaining 130.0"):
+        assert line in text.splitlines(), line
+    age = float(next(l for l in text.splitlines() if l.startswith("ticketdash_data_age_seconds ")).split()[1])
+    until = float(next(l for l in text.splitlines() if l.startswith("ticketdash_next_breach_seconds ")).split()[1])
+    assert 0 <= age < 60 and 3 * 3600 - 60 < until <= 3 * 3600
+    assert "tv-secret-123" not in text
+
+
+def test_a_non_ascii_key_is_refused_not_a_500(board_env) -> None:
+    board_env.config_dir.mkdir(exist_ok=True)
+    (board_env.config_dir / "access_key.txt").write_text("tv-secret-123\n")
+    client = board_env.client()
+    assert client.get("/?key=cl%C3%A9").status_code == 401
+    assert client.get("/", headers={"Cookie": "ticketdash_access=\u00e9t\u00e9"}).status_code == 401
+    assert client.get("/", headers={"Authorization": "Bearer \u00e9"}).status_code == 401
+
+
+@pytest.mark.parametrize("content, why", [("", "is empty"), (None, "cannot be read")])
+def test_an_access_key_file_that_cannot_be_used_stops_the_dashboard(board_env, content, why) -> None:
+    from ticketdash.config import ConfigError
+
+    board_env.config_dir.mkdir(exist_ok=True)
+    key = board_env.config_dir / "access_key.txt"
+    if content is None:
+        key.mkdir()  # unreadable as a file even for root, like a mode-600 file for the service user
+    else:
+        key.write_text(content)
+    with pytest.raises(ConfigError, match=rf"\[gui\] access_key_file: .*access_key.txt: {why}"):
+        board_env.config()
+
+
+def test_the_monitoring_docs_use_metrics_that_exist(board_env) -> None:
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "monitoring"
+    dashboard = json.loads((docs / "grafana-dashboard.json").read_text())
+    used = {m for p in dashboard["panels"] for t in p["targets"] for m in re.findall(r"ticketdash_\w+", t["expr"])}
+    used |= set(re.findall(r"ticketdash_\w+", (docs / "ticketdash-alerts.yml").read_text()))
+    write_heartbeat(board_env.tickets, api={"calls": 1, "credits": 1, "remaining": 10, "total": 100})
+    put_ticket(board_env.tickets, ticket(1, due_by=iso_in(hours=3)))
+    text = board_env.client().get("/metrics").get_data(as_text=True)
+    exposed = set(re.findall(r"^(ticketdash_\w+?)(?:\{| )", text, re.M))
+    assert used - {"ticketdash"} <= exposed

@@ -44,3 +44,36 @@ def test_certificate_command(tmp_path) -> None:
     assert b"BEGIN CERTIFICATE" in (tmp_path / "cert.pem").read_bytes()
     again = run_module("gui.certificate", "--config", str(path))
     assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_it_starts_and_answers_on_a_hostile_folder(gui_server) -> None:
+    import os
+
+    server = gui_server()
+    depth = 100_000
+    (server.tickets / "_watcher.json").write_bytes(b'{"a": ' + b"[" * depth + b"]" * depth + b"}")
+    os.mkfifo(server.tickets / "7110.json")
+    (server.tickets / "8.json").write_bytes(b'{"id": 8, "status": 2, "x": ' + b"[" * depth + b"]" * depth + b"}")
+    server.start()
+    health = requests.get(server.url + "/healthz", timeout=5)
+    assert health.status_code == 503 and health.json()["status"] == "error"
+    board = requests.get(server.url + "/api/board", timeout=5).json()
+    assert board["worst"] == "error"
+    assert {u["file"] for u in board["unreadable"]} == {"7110.json", "8.json"}
+    assert "not a regular file" in board["unreadable"][0]["reason"]
+
+
+def test_request_bodies_are_refused_before_they_are_spooled(gui_server) -> None:
+    server = gui_server().start()
+    response = requests.post(server.url + "/api/board", data=b"x" * (1024 * 1024), timeout=10)
+    assert response.status_code == 413
+    assert requests.post(server.url + "/api/board", data=b"x", timeout=5).status_code == 405
+    assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+
+
+def test_an_unreadable_access_key_file_exits_2_naming_it(tmp_path) -> None:
+    path = write_config(tmp_path, {"freshservice": {"domain": "a.freshservice.com"}})
+    (tmp_path / "access_key.txt").mkdir()
+    result = run_module("gui", "--config", str(path))
+    assert result.returncode == 2
+    assert f"{path}: [gui] access_key_file:" in result.stderr and "cannot be read" in result.stderr

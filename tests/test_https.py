@@ -32,3 +32,19 @@ def test_the_scheme_passes_through_to_waitress(gui_server, nginx) -> None:
     assert through_tls.status_code == 302 and "Secure" in through_tls.headers["Set-Cookie"]
     direct = requests.get(server.url + "/?key=kiosk-key-9", allow_redirects=False)
     assert direct.status_code == 302 and "Secure" not in direct.headers["Set-Cookie"]
+
+
+def test_the_kiosk_key_never_reaches_nginx_access_log(gui_server, nginx) -> None:
+    server = gui_server()
+    server.config.parent.joinpath("access_key.txt").write_text("kiosk-key-9\n")
+    server.start()
+    https, http, cert = nginx(server.port)
+    assert requests.get(https + "/?key=kiosk-key-9", verify=cert, allow_redirects=False).status_code == 302
+    assert requests.get(http + "/?key=kiosk-key-9", allow_redirects=False).status_code == 301
+    assert requests.post(https + "/api/board", data=b"x" * 100_000, verify=cert).status_code == 413
+    log = cert.parent / "access.log"
+    from tests.conftest import wait_for
+
+    wait_for(lambda: log.exists() and log.read_text().count("\n") >= 3, what="nginx's access log")
+    text = log.read_text()
+    assert "GET / HTTP" in text and "kiosk-key-9" not in text and "key=" not in text

@@ -57,6 +57,8 @@ class Usage:
     calls: int = 0
     credits: int = 0
     retries: int = 0
+    remaining: int | None = None  # Freshservice's budget left this minute, as last reported
+    total: int | None = None
 
 
 class Pacer:
@@ -200,9 +202,10 @@ class FreshserviceClient:
 
         used = _header_int(response, "X-RateLimit-Used-CurrentRequest")
         self.usage.credits += used if used is not None else 1
-        self.pacer.after_response(
-            _header_int(response, "X-RateLimit-Remaining"), _header_int(response, "X-RateLimit-Total")
-        )
+        remaining, total = _header_int(response, "X-RateLimit-Remaining"), _header_int(response, "X-RateLimit-Total")
+        if remaining is not None:
+            self.usage.remaining, self.usage.total = remaining, total
+        self.pacer.after_response(remaining, total)
         status = response.status_code
         if status == 429:
             retry_after = _header_int(response, "Retry-After")

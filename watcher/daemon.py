@@ -92,7 +92,8 @@ class Watcher:
                 last_full_sync_at=timefmt.format(self.syncer.last_full) if self.syncer.last_full else None,
                 cursor=timefmt.format(self.syncer.cursor) if self.syncer.cursor else None,
                 counts={"active": result.active, "written": result.written, "archived": result.archived},
-                api={"calls": result.calls, "credits": result.credits},
+                api={"calls": result.calls, "credits": result.credits,
+                     "remaining": self.source.usage.remaining, "total": self.source.usage.total},
             )
         self.heartbeat.update(
             cycles=self.heartbeat["cycles"] + 1,
