@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 PRIMARY_WORKSPACE = 2
@@ -71,6 +71,10 @@ class FakeFreshservice:
         self.lock = threading.RLock()
         self.next_id = 1
         self.server: ThreadingHTTPServer | None = None
+        # A hostile or broken Freshservice: (path, query, the honest answer) -> the answer to send instead,
+        # whose body may be raw bytes.
+        self.twist: Callable[[str, dict[str, str], tuple[int, Any, dict[str, str], int]],
+                             tuple[int, Any, dict[str, str], int]] | None = None
 
     # -- data ------------------------------------------------------------
 
@@ -202,6 +206,8 @@ class FakeFreshservice:
         include = [i for i in query.get("include", "").split(",") if i]
         if parts == ["tickets"]:
             return self._list_tickets(query, include)
+        if parts == ["tickets", "filter"]:
+            return self._filter_tickets(query)
         if len(parts) == 2 and parts[0] == "tickets" and parts[1].isdigit():
             ticket = self.tickets.get(int(parts[1]))
             if ticket is None:
@@ -256,6 +262,26 @@ class FakeFreshservice:
             tickets = [{k: v for k, v in t.items() if k != "stats"} for t in tickets]
         return self._paged("tickets", tickets, query, 2 if include else 0)
 
+    def _filter_tickets(self, query: dict[str, str]) -> tuple[int, Any, dict[str, str], int]:
+        """``/tickets/filter?query="status:2 OR status:3"``: 30 a page, pages 1-40, with ``total``."""
+        text = query.get("query", "")
+        terms = text[1:-1].split(" OR ") if len(text) > 2 and text[0] == text[-1] == '"' else []
+        if not terms or not all(t.startswith("status:") and t[7:].isdigit() for t in terms):
+            return 400, _validation("query", "invalid_value"), {}, 1
+        statuses = {int(t[7:]) for t in terms}
+        try:
+            page = int(query.get("page", 1))
+        except ValueError:
+            page = 0
+        if not 1 <= page <= 40:
+            return 400, _validation("page", "invalid_value"), {}, 1
+        workspace = int(query.get("workspace_id", PRIMARY_WORKSPACE))
+        found = [t for t in self.tickets.values() if t["status"] in statuses and not t["deleted"] and not t["spam"]
+                 and (not workspace or t["workspace_id"] == workspace)]
+        found.sort(key=lambda t: (t["created_at"], t["id"]), reverse=True)
+        chunk = [{k: v for k, v in t.items() if k != "stats"} for t in found[(page - 1) * 30: page * 30]]
+        return 200, {"tickets": chunk, "total": len(found)}, {}, 1
+
     def _paged(self, key: str, items: list[Any], query: dict[str, str], extra: int) -> tuple[int, Any, dict[str, str], int]:
         try:
             per_page = int(query.get("per_page", 30))
@@ -304,10 +330,14 @@ def _handler(fake: FakeFreshservice) -> type[BaseHTTPRequestHandler]:
                 self._send(fault.status, {"message": "fault injected"}, headers, 1)
                 return
             status, body, headers, cost = fake.route(url.path, query)
+            if fake.twist is not None:
+                status, body, headers, cost = fake.twist(url.path, query, (status, body, headers, cost))
             if "link" in headers:
                 base = f"http://{self.headers.get('Host')}{url.path}"
                 headers["link"] = headers["link"].replace("{base}", base)
-            if fault and fault.kind == "malformed":
+            if isinstance(body, bytes):
+                self._send(status, None, headers, cost, raw=body)
+            elif fault and fault.kind == "malformed":
                 self._send(200, None, headers, cost, raw=b'{"tickets": [{"id": 1, "subj')
             elif fault and fault.kind == "truncate":
                 self._send(status, body, headers, cost, truncate=True)

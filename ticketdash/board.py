@@ -137,7 +137,19 @@ def failed(now: datetime, reason: str) -> Verdict:
 
 
 def data_health(snapshot: FolderView, now: datetime, stale_after: float) -> tuple[str, str, datetime | None]:
-    """("ok" | "stale" | "error", why, when that can change by time alone) for the watcher's heartbeat."""
+    """("ok" | "stale" | "error", why, when that can change by time alone) for the watcher's heartbeat,
+    with what the watcher is waiting for, when it says so."""
+    status, reason, changes = _heartbeat_health(snapshot, now, stale_after)
+    waiting = (snapshot.heartbeat or {}).get("waiting")
+    if status != "ok" and isinstance(waiting, dict) and isinstance(waiting.get("why"), str):
+        until = timefmt.parse(waiting.get("until"))
+        if until is not None and until > now:
+            reason = f"{reason}; the watcher is waiting: {_text(waiting['why'])}"
+            changes = until if changes is None else min(changes, until)
+    return status, reason, changes
+
+
+def _heartbeat_health(snapshot: FolderView, now: datetime, stale_after: float) -> tuple[str, str, datetime | None]:
     if snapshot.heartbeat_error:
         return "error", f"the watcher's heartbeat is unreadable: {snapshot.heartbeat_error}", None
     heartbeat = snapshot.heartbeat

@@ -9,6 +9,7 @@ names the file and the key (``ConfigError``; the daemons exit 2 on it).
 from __future__ import annotations
 
 import argparse
+import base64
 import dataclasses
 import ipaddress
 import os
@@ -41,6 +42,22 @@ class Secret:
 
     def reveal(self) -> str:
         return self._value
+
+    def forms(self) -> tuple[str, ...]:
+        """Every form the secret takes on the wire: itself, HTTP Basic's ``key:X``, and their base64."""
+        raw = self._value
+        if not raw:
+            return ()
+        basic = f"{raw}:X"
+        encoded = [base64.b64encode(v.encode()).decode() for v in (basic, raw)]
+        found = {raw, basic, *encoded, *(e.rstrip("=") for e in encoded)}
+        return tuple(sorted(found, key=len, reverse=True))
+
+    def mask(self, text: str) -> str:
+        """*text* with every form of the secret replaced by ``***``."""
+        for form in self.forms():
+            text = text.replace(form, "***")
+        return text
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -79,6 +96,11 @@ class WatcherSettings:
     timeout_seconds: float = _setting(30.0, "timeout of one API call", min=1.0)
     max_retries: int = _setting(4, "retries of a failed call before the cycle fails", min=0)
     retry_backoff_seconds: float = _setting(1.0, "first pause before a retry; doubles each time", min=0.0)
+    cycle_timeout_seconds: float = _setting(900.0, "a cycle that takes longer fails (nothing changes)", min=10.0)
+    max_archive_share: float = _setting(
+        0.1, "a sweep leaving out more than this share of the known tickets (and at least 5) is suspect: "
+        "each is confirmed one by one, this many per cycle, and none archived in bulk", min=0.0, max=1.0)
+    archive_days: int = _setting(90, "days of archive/ kept (older days are pruned once a day; 0 = keep all)", min=0)
 
     @property
     def interval(self) -> float:

@@ -31,7 +31,7 @@ def setup(level: str = "INFO", secrets: tuple[Secret | None, ...] = ()) -> None:
     journald = bool(os.environ.get("JOURNAL_STREAM"))
     fmt = "%(levelname)s %(name)s: %(message)s" if journald else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_RedactingFormatter(fmt, [s.reveal() for s in secrets if s and s.reveal()]))
+    handler.setFormatter(_RedactingFormatter(fmt, [form for s in secrets if s for form in s.forms()]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

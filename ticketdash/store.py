@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -187,10 +188,23 @@ class TicketStore:
             self._lock_fd = None
 
     def _remove_temp_files(self) -> None:
-        """Leftovers of a writer killed mid-write (only safe while holding the lock)."""
-        for folder in (self.folder, self.names_dir):
-            for path in folder.glob(TEMP_PREFIX + "*"):
+        """Leftovers of a writer killed mid-write, anywhere in the folder (only safe while holding the lock)."""
+        for path in self.folder.rglob(TEMP_PREFIX + "*"):
+            if path.is_file() and not path.is_symlink():
                 path.unlink(missing_ok=True)
+
+    def prune_archive(self, before: date) -> int:
+        """Remove the archive's days before *before*; how many went."""
+        removed = 0
+        for day in sorted(self.archive_dir.glob("????-??-??")):
+            try:
+                old = date.fromisoformat(day.name) < before
+            except ValueError:
+                continue
+            if old and day.is_dir() and not day.is_symlink():
+                shutil.rmtree(day)
+                removed += 1
+        return removed
 
     def read_raw(self) -> dict[int, bytes]:
         """The bytes of every active ticket file, by id (the watcher's starting point)."""

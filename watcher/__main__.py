@@ -50,7 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    source = make_source(config, stoppable_sleep(stop))
+    watcher: Watcher | None = None
+
+    def announce(seconds: float, why: str) -> None:
+        if watcher is not None:
+            watcher.announce(seconds, why)
+
+    source = make_source(config, stoppable_sleep(stop), announce)
     watcher = Watcher(config, store, source)
     logger.info("watching %s (source %s, every %g s) into %s", config.freshservice.api_url
                 if source.name == "freshservice" else "the demo helpdesk", source.name,

@@ -11,19 +11,32 @@ malformed bodies) are retried with backoff; anything else is a
 from __future__ import annotations
 
 import collections
+import json
 import logging
+import re
+import socket
+import threading
 import time
+import weakref
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ticketdash.config import Secret
 
 logger = logging.getLogger(__name__)
 
 PER_PAGE = 100
+MAX_BODY_BYTES = 32 * 1024 * 1024  # 100 tickets with long descriptions are a few MB
+MAX_PAGES = 2000  # 200,000 tickets: a listing longer than this is a loop, not a helpdesk
+LONG_NUMBER = 40  # digits: a longer number is not an id or a count, and is kept as text
 
 
 class SourceError(Exception):
@@ -40,6 +53,10 @@ class AuthError(FreshserviceError):
 
 class NotFound(FreshserviceError):
     """404 for one object."""
+
+
+class BadRequest(FreshserviceError):
+    """400: Freshservice does not accept the request as asked."""
 
 
 class _Transient(Exception):
@@ -59,17 +76,24 @@ class Usage:
     retries: int = 0
     remaining: int | None = None  # Freshservice's budget left this minute, as last reported
     total: int | None = None
+    server_time: datetime | None = None  # the last answer's Date header
+
+
+Announce = Callable[[float, str], None]  # (seconds, why): a long wait is about to start
 
 
 class Pacer:
     """Spaces calls: never more than *per_minute* in any 60 s, slower when the budget runs low."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float], sleep: Callable[[float], None],
+                 announce: Announce | None = None) -> None:
         self.per_minute = per_minute
         self.clock = clock
         self.sleep = sleep
+        self.announce = announce
         self.sent: collections.deque[float] = collections.deque()
         self.pause_until = 0.0
+        self.why = "pacing under the calls-per-minute ceiling"
 
     def before_call(self) -> None:
         now = self.clock()
@@ -80,6 +104,8 @@ class Pacer:
             wait = max(wait, self.sent[0] + 60 - now)
         if wait > 0:
             logger.debug("pacing: waiting %.1f s", wait)
+            if self.announce is not None:
+                self.announce(wait, self.why if self.pause_until - now >= wait else "pacing under the ceiling")
             self.sleep(wait)
         self.sent.append(self.clock())
 
@@ -92,10 +118,12 @@ class Pacer:
             pause = min(60.0, 60.0 / (remaining + 1))
             logger.info("API budget low (%d of %d left): pausing %.0f s between calls", remaining, total, pause)
             self.pause_until = self.clock() + pause
+            self.why = f"Freshservice's API budget is low ({remaining} of {total} left)"
 
-    def hold(self, seconds: float) -> None:
+    def hold(self, seconds: float, why: str) -> None:
         """After a 429: no call for *seconds*, whoever makes it."""
-        self.pause_until = max(self.pause_until, self.clock() + seconds)
+        if self.clock() + seconds > self.pause_until:
+            self.pause_until, self.why = self.clock() + seconds, why
 
 
 def _header_int(response: requests.Response, name: str) -> int | None:
@@ -117,17 +145,30 @@ class FreshserviceClient:
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        announce: Announce | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self.timeout = (min(10.0, timeout), timeout)
+        self.timeout = timeout  # the whole call: connecting, headers and every byte of the body
         self.max_retries = max_retries
         self.backoff = backoff
         self.sleep = sleep
-        self.pacer = Pacer(max_calls_per_minute, clock, sleep)
+        self.clock = clock
+        self.announce = announce
+        self.max_body_bytes = max_body_bytes
+        self.max_pages = max_pages
+        self.deadline: float | None = None  # the current cycle's, on *clock*
+        self.pacer = Pacer(max_calls_per_minute, clock, sleep, announce)
         self.usage = Usage()
+        self.key = api_key
+        self.sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self.session = requests.Session()
         self.session.auth = (api_key.reveal(), "X")
         self.session.headers.update({"Accept": "application/json", "User-Agent": "ticketdash-watcher"})
+        adapter = _TrackingAdapter(self.sockets)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self._origin = urlsplit(self.api_url)[:2]
 
     def __repr__(self) -> str:
@@ -149,6 +190,8 @@ class FreshserviceClient:
         query: dict[str, Any] | None = {**(params or {}), "per_page": PER_PAGE}
         seen = set()
         while url:
+            if len(seen) >= self.max_pages:
+                raise FreshserviceError(f"GET {path}: more than {self.max_pages} pages; the listing looks endless")
             body, response = self._call(url, query)
             items = body.get(key)
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -173,6 +216,7 @@ class FreshserviceClient:
         path = urlsplit(url).path
         attempt = 0
         while True:
+            self._check_deadline(path)
             try:
                 return self._once(url, params, path)
             except _Transient as problem:
@@ -181,30 +225,70 @@ class FreshserviceClient:
                     raise FreshserviceError(f"GET {path}: {problem} (gave up after {attempt} tries)") from None
                 wait = problem.wait if problem.wait is not None else self.backoff * 2 ** (attempt - 1)
                 self.usage.retries += 1
+                why = "rate limited by Freshservice" if problem.wait is not None else f"retrying after {problem}"
+                if self.deadline is not None and self.clock() + wait > self.deadline:
+                    until = datetime.now(timezone.utc).timestamp() + wait
+                    raise FreshserviceError(f"{why} until {_clock_time(until)}: more than this cycle may wait")
                 logger.warning("GET %s: %s; retry %d in %.1f s", path, problem, attempt, wait)
                 if problem.wait is not None:
-                    self.pacer.hold(wait)
+                    self.pacer.hold(wait, why)
                 else:
+                    if self.announce is not None:
+                        self.announce(wait, why)
                     self.sleep(wait)
+
+    def _check_deadline(self, path: str) -> None:
+        if self.deadline is not None and self.clock() >= self.deadline:
+            raise FreshserviceError(f"GET {path}: the cycle ran out of time")
 
     def _once(self, url: str, params: dict[str, Any] | None, path: str) -> tuple[dict[str, Any], requests.Response]:
         self.pacer.before_call()
+        self._check_deadline(path)
         self.usage.calls += 1
+        limit = self.timeout
+        if self.deadline is not None:
+            limit = max(0.1, min(limit, self.deadline - self.clock()))
+        expired = threading.Event()
+
+        def abort() -> None:  # the whole call's deadline: cut every socket this client has open
+            expired.set()
+            for sock in list(self.sockets):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        timer = threading.Timer(limit, abort)
+        timer.daemon = True
+        timer.start()
         try:
-            response = self.session.get(url, params=params, timeout=self.timeout)
-            content = response.content
+            response = self.session.get(url, params=params, timeout=(min(10.0, limit), limit),
+                                        allow_redirects=False, stream=True)
+            try:
+                content = self._read(response, path)
+            finally:
+                response.close()
         except requests.Timeout:
             raise _Transient("timed out") from None
         except requests.ConnectionError as error:
+            if expired.is_set():
+                raise _Transient(f"timed out (the whole call took over {limit:g} s)") from None
             raise _Transient(f"cannot reach {urlsplit(url).netloc}: {type(error).__name__}") from None
         except requests.RequestException as error:
+            if expired.is_set():
+                raise _Transient(f"timed out (the whole call took over {limit:g} s)") from None
             raise _Transient(f"broken response: {type(error).__name__}") from None
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            raise _Transient(f"timed out (the whole call took over {limit:g} s)")
 
         used = _header_int(response, "X-RateLimit-Used-CurrentRequest")
         self.usage.credits += used if used is not None else 1
         remaining, total = _header_int(response, "X-RateLimit-Remaining"), _header_int(response, "X-RateLimit-Total")
         if remaining is not None:
             self.usage.remaining, self.usage.total = remaining, total
+        self.usage.server_time = _date_header(response) or self.usage.server_time
         self.pacer.after_response(remaining, total)
         status = response.status_code
         if status == 429:
@@ -213,18 +297,147 @@ class FreshserviceClient:
             raise _Transient("rate limited (429)", wait=wait)
         if status >= 500:
             raise _Transient(f"server error ({status})")
+        if 300 <= status < 400:
+            raise FreshserviceError(f"GET {path}: redirected ({status}); redirects are never followed "
+                                    "(check [freshservice] domain: the API lives on <account>.freshservice.com)")
         if status == 401:
             raise AuthError("Freshservice rejected the API key (401)")
         if status == 403:
             raise AuthError(f"Freshservice denied access to {path} (403): check the key's agent role")
         if status == 404:
             raise NotFound(f"GET {path}: not found (404)")
+        if status == 400:
+            raise BadRequest(f"GET {path}: HTTP 400{_codes(content)}")
         if status != 200:
-            raise FreshserviceError(f"GET {path}: HTTP {status}: {content[:200].decode('utf-8', 'replace')}")
+            raise FreshserviceError(f"GET {path}: HTTP {status}{_codes(content)}")
         try:
-            body = response.json()
+            body = json.loads(content.decode("utf-8"), parse_int=_int)
+        except RecursionError:
+            body = _shallow(content)
         except ValueError:
             raise _Transient("malformed JSON body") from None
         if not isinstance(body, dict):
             raise _Transient("malformed body (not a JSON object)")
         return body, response
+
+    def _read(self, response: requests.Response, path: str) -> bytes:
+        """The body, at most *max_body_bytes* (a hostile answer must not fill the memory)."""
+        declared = _header_int(response, "Content-Length")
+        if declared is not None and declared > self.max_body_bytes:
+            raise FreshserviceError(f"GET {path}: the answer is larger than {self.max_body_bytes} bytes")
+        chunks, size = [], 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise FreshserviceError(f"GET {path}: the answer is larger than {self.max_body_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class _TrackingAdapter(HTTPAdapter):
+    """Remembers every socket it opens, so that a call's deadline can cut them."""
+
+    def __init__(self, sockets: weakref.WeakSet[socket.socket]) -> None:
+        self.sockets = sockets
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        sockets = self.sockets
+
+        class Connection(HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                sockets.add(self.sock)
+
+        class SecureConnection(HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                sockets.add(self.sock)
+
+        class Pool(HTTPConnectionPool):
+            ConnectionCls = Connection
+
+        class SecurePool(HTTPSConnectionPool):
+            ConnectionCls = SecureConnection
+
+        self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": SecurePool}
+
+
+def _int(text: str) -> int | str:
+    """A JSON integer; an absurdly long one stays text (an id check then refuses it)."""
+    return int(text) if len(text) <= LONG_NUMBER else text
+
+
+def _shallow(content: bytes) -> dict[str, Any]:
+    """A body too deeply nested to parse whole: each list item parsed alone, so one ticket
+    nested 100,000 deep costs only that ticket (kept as ``{"id": ..., "_unparsed": why}``)."""
+    text = content.decode("utf-8")
+    match = re.match(r'\s*\{\s*"(\w+)"\s*:\s*\[', text)
+    if not match:
+        raise _Transient("malformed body (nested too deep)")
+    items = []
+    for raw in _split_items(text, match.end()):
+        try:
+            item = json.loads(raw, parse_int=_int)
+        except RecursionError:
+            found = re.match(r'\s*\{\s*"id"\s*:\s*(-?\d{1,40})\b', raw)
+            item = {"id": int(found.group(1)) if found else None, "_unparsed": "nested too deep"}
+        except ValueError:
+            raise _Transient("malformed JSON body") from None
+        items.append(item)
+    return {match.group(1): items}
+
+
+def _split_items(text: str, start: int) -> Iterator[str]:
+    """The top-level items of the JSON array whose ``[`` ends just before *start*, as text."""
+    depth, in_string, escaped, begin = 0, False, False, start
+    for index in range(start, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            if depth == 0:  # the end of the array
+                if text[begin:index].strip():
+                    yield text[begin:index]
+                return
+            depth -= 1
+        elif char == "," and depth == 0:
+            yield text[begin:index]
+            begin = index + 1
+    raise _Transient("malformed JSON body (truncated)")
+
+
+def _codes(content: bytes) -> str:
+    """What an error answer says, as Freshservice's own codes only: a body is never copied raw."""
+    try:
+        body = json.loads(content.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    words = [body.get("code")] + [e.get(k) for e in body.get("errors") or [] if isinstance(e, dict)
+                                  for k in ("field", "code")]
+    safe = [w for w in words if isinstance(w, str) and re.fullmatch(r"[a-z_]{1,40}", w)]
+    return f" ({', '.join(dict.fromkeys(safe))})" if safe else ""
+
+
+def _date_header(response: requests.Response) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _clock_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).astimezone().strftime("%H:%M:%S")

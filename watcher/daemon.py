@@ -6,13 +6,13 @@ import logging
 import os
 import threading
 import time
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from ticketdash import timefmt
 from ticketdash.config import Config
 from ticketdash.store import TicketStore
-from watcher.client import FreshserviceClient, SourceError
+from watcher.client import Announce, FreshserviceClient, SourceError
 from watcher.demo import DemoSource
 from watcher.sources import FreshserviceSource, Source
 from watcher.sync import Syncer
@@ -31,7 +31,7 @@ def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
     return sleep
 
 
-def make_source(config: Config, sleep: Callable[[float], None]) -> Source:
+def make_source(config: Config, sleep: Callable[[float], None], announce: Announce | None = None) -> Source:
     settings = config.watcher
     if settings.source == "demo":
         return DemoSource(sleep=sleep)
@@ -43,6 +43,7 @@ def make_source(config: Config, sleep: Callable[[float], None]) -> Source:
         max_retries=settings.max_retries,
         backoff=settings.retry_backoff_seconds,
         sleep=sleep,
+        announce=announce,
     )
     return FreshserviceSource(client, settings.workspace_ids)
 
@@ -57,12 +58,20 @@ class Watcher:
         self.source = source
         self.clock = clock
         self.syncer = Syncer(source, store, config.watcher, config.paths.names, clock)
+        self.mask = config.api_key.mask if config.api_key else str
+        self.account = config.freshservice.api_url if source.name == "freshservice" else source.name
+        self.pruned_on: date | None = None
         try:
             previous = store.read_heartbeat() or {}
         except ValueError:
             previous = {}
+        cursor = timefmt.parse(previous.get("cursor"))
+        if cursor and previous.get("account") == self.account and store.read_raw():
+            # Resume: what changed while stopped is listed since the cursor; no history sweep at start.
+            self.syncer.cursor = min(cursor, clock())
         self.heartbeat: dict[str, Any] = {
             "source": source.name,
+            "account": self.account,
             "poll_seconds": config.watcher.interval,
             "stale_after": config.stale_after,
             "last_success_at": previous.get("last_success_at"),
@@ -71,15 +80,27 @@ class Watcher:
             "cycles": 0,
         }
 
+    def announce(self, seconds: float, why: str) -> None:
+        """Before a wait longer than a poll interval: the heartbeat says why, and until when."""
+        if seconds < self.config.watcher.interval:
+            return
+        until = self.clock() + timedelta(seconds=seconds)
+        local = until.astimezone().strftime("%H:%M:%S")
+        logger.warning("waiting %.0f s: %s until %s", seconds, why, local)
+        self.heartbeat["waiting"] = {"until": timefmt.format(until), "why": f"{self.mask(why)} until {local}"}
+        self._write_heartbeat()
+
     def run_cycle(self) -> bool:
         started = self.clock()
         began = time.monotonic()
         ok = False
+        self._prune(started.date())
+        self.source.set_deadline(began + self.config.watcher.cycle_timeout_seconds)
         try:
             result = self.syncer.cycle()
         except SourceError as error:
             logger.error("sync failed, keeping the last good data: %s", error)
-            self.heartbeat["last_error"] = str(error)
+            self.heartbeat["last_error"] = self.mask(str(error))
         except Exception as error:  # a bug must not end months of unattended running
             logger.exception("sync crashed, keeping the last good data")
             self.heartbeat["last_error"] = f"internal error: {type(error).__name__}"
@@ -91,18 +112,35 @@ class Watcher:
                 names_error=result.names_error,
                 last_full_sync_at=timefmt.format(self.syncer.last_full) if self.syncer.last_full else None,
                 cursor=timefmt.format(self.syncer.cursor) if self.syncer.cursor else None,
-                counts={"active": result.active, "written": result.written, "archived": result.archived},
+                counts={"active": result.active, "written": result.written, "archived": result.archived,
+                        "confirmed": result.confirmed, "unconfirmed": len(self.syncer.unconfirmed)},
                 api={"calls": result.calls, "credits": result.credits,
                      "remaining": self.source.usage.remaining, "total": self.source.usage.total},
             )
+        finally:
+            self.source.set_deadline(None)
+        self.heartbeat.pop("waiting", None)
         self.heartbeat.update(
             cycles=self.heartbeat["cycles"] + 1,
             last_attempt_at=timefmt.format(started),
             duration_seconds=round(time.monotonic() - began, 3),
             pid=os.getpid(),
+            skipped=self.syncer.skipped_list(),
         )
-        self.store.write_heartbeat(self.heartbeat)
+        self._write_heartbeat()
         return ok
+
+    def _write_heartbeat(self) -> None:
+        self.store.write_heartbeat(self.heartbeat)
+
+    def _prune(self, today: date) -> None:
+        """Once a day: archive days older than ``archive_days`` go."""
+        days = self.config.watcher.archive_days
+        if days and self.pruned_on != today:
+            self.pruned_on = today
+            removed = self.store.prune_archive(today - timedelta(days=days))
+            if removed:
+                logger.info("archive: removed %d day(s) older than %d days", removed, days)
 
     def run_forever(self, stop: threading.Event) -> None:
         interval = self.config.watcher.interval

@@ -74,6 +74,18 @@ class DemoSource:
     def requester(self, requester_id: int) -> str | None:
         return REQUESTERS.get(requester_id)
 
+    def active(self, statuses: set[int]) -> dict[int, dict[str, Any]]:
+        self.usage.calls += 1
+        return {i: dict(t) for i, t in self.store.items() if t["status"] in statuses}
+
+    def ticket(self, ticket_id: int) -> dict[str, Any] | None:
+        self.usage.calls += 1
+        found = self.store.get(ticket_id)
+        return dict(found) if found else None
+
+    def set_deadline(self, deadline: float | None) -> None:
+        pass
+
     def close(self) -> None:
         pass
 

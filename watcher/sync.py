@@ -1,17 +1,22 @@
 """One cycle of mirroring: fetch from a source, then change only what it is sure of.
 
-A full reconcile (on start and every ``full_sync_minutes``) lists every
-ticket; between reconciles an incremental cycle asks only for what changed
-since the cursor, minus an overlap. Fetching finishes before anything is
-written, so a failed cycle changes nothing. A ticket is archived only when
-the source says it left the active set, or when a complete reconcile no
-longer lists it.
+Each cycle asks for what changed since the cursor, minus an overlap. A
+reconcile (on start and every ``full_sync_minutes``) also asks for the
+active set (the filter endpoint: it costs the active tickets, not the
+account's history), or, where the source cannot list that, for every ticket.
+
+A ticket leaves ``tickets/`` only on evidence that it left the active set:
+the source shows it resolved, closed, spam, deleted or of another type, or
+``GET /tickets/<id>`` answers 404. A ticket that a listing merely left out is
+confirmed that way, one by one; never archived in bulk. A ticket that cannot
+be mirrored safely is skipped, named in the heartbeat, and never stops the rest.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,13 +24,15 @@ from typing import Any, Callable, Iterable
 
 from ticketdash import names, timefmt
 from ticketdash.config import WatcherSettings
-from ticketdash.store import TicketStore, encode
+from ticketdash.store import MAX_TICKET_BYTES, TicketStore, encode, problem
 from watcher.client import SourceError
 from watcher.sources import Source
 
 logger = logging.getLogger(__name__)
 
 DONE_STATUSES = frozenset({4, 5})  # Resolved, Closed
+CLOCK_SKEW = timedelta(seconds=60)  # how far past the server's clock the cursor may go
+MAX_DEPTH = 32  # nesting deeper than this in a ticket is not something a wall needs
 
 
 @dataclass
@@ -34,6 +41,7 @@ class CycleResult:
     active: int
     written: int = 0
     archived: int = 0
+    confirmed: int = 0
     calls: int = 0
     credits: int = 0
     names_error: str | None = None
@@ -66,12 +74,16 @@ class Syncer:
         self.types = frozenset(settings.ticket_types)
         self.known: dict[int, bytes] = store.read_raw()
         self.requester_of: dict[int, int] = {}
+        self.status_of: dict[int, int] = {}
         for ticket_id, data in self.known.items():
-            self._note_requester(ticket_id, _loads(data))
+            self._note(ticket_id, _loads(data))
         self.cursor: datetime | None = None
         self.last_full: datetime | None = None
         self.names_due: datetime | None = None
         self.no_such_requester: set[int] = set()
+        self.unconfirmed: set[int] = set()  # known tickets a listing left out, still to confirm
+        self.skipped: dict[Any, str] = {}  # tickets that cannot be mirrored safely, and why
+        self.told_future: set[int] = set()
 
     def is_active(self, ticket: dict[str, Any]) -> bool:
         return (
@@ -88,37 +100,56 @@ class Syncer:
         full = self.cursor is None or self.last_full is None or (
             start - self.last_full >= timedelta(minutes=self.settings.full_sync_minutes)
         )
-        overlap = timedelta(seconds=self.settings.overlap_seconds)
         fetched = _Fetched()
-        if full:
+        members: dict[int, dict[str, Any]] | None = None
+        if self.cursor is None:  # nothing to go by: every ticket, once
             self._collect(fetched, self.source.tickets(None))
-            # Pages can shift while a long sweep runs: whatever changed during it is read again.
-            self._collect(fetched, self.source.tickets(start - overlap))
         else:
-            assert self.cursor is not None
-            self._collect(fetched, self.source.tickets(self.cursor - overlap))
-
+            since = self.cursor - timedelta(seconds=self.settings.overlap_seconds)
+            self._collect(fetched, self.source.tickets(since))
+            if full:
+                members = self.source.active(self._active_statuses())
+                if members is None:  # the source cannot list its active set: every ticket instead
+                    self._collect(fetched, self.source.tickets(None))
+        listed: set[int] | None = None
+        if full:
+            listed = set(fetched.updated) | set(members or {}) | {i for i in self.skipped if isinstance(i, int)}
         result = self._apply(fetched, full)
+        if listed is not None:
+            self._suspect(set(self.known) - listed)
+        unknown = [i for i, t in (members or {}).items() if i not in self.known and self.is_active(t)]
+        self._confirm(result, unknown)
+        result.active = len(self.known)
         if full:
             self.last_full = start
-        if fetched.newest and (self.cursor is None or fetched.newest > self.cursor):
-            self.cursor = fetched.newest
-        elif self.cursor is None:
-            self.cursor = start
+        self._advance_cursor(fetched, start)
         result.names_error = self._refresh_names(start)
         usage = self.source.usage
         result.calls, result.credits = usage.calls - before[0], usage.credits - before[1]
+        if result.written or result.archived:
+            logger.info(
+                "%s sync: %d active, %d written, %d archived",
+                "full" if full else "incremental", result.active, result.written, result.archived,
+            )
         return result
+
+    def _active_statuses(self) -> set[int]:
+        """Every status a ticket can be active in: the account's, and any seen on a known ticket."""
+        statuses = set(names.read_file(self.store.names_dir / "statuses.txt")) | set(self.status_of.values())
+        return (statuses | {2, 3}) - DONE_STATUSES
 
     def _collect(self, fetched: _Fetched, tickets: Iterable[dict[str, Any]]) -> None:
         for ticket in tickets:
-            ticket_id = ticket.get("id")
-            if not isinstance(ticket_id, int):
-                raise SourceError(f"malformed ticket without an integer id: {str(ticket)[:80]}")
-            updated = str(ticket.get("updated_at") or "")
+            why = _unsafe(ticket)
+            if why is not None:
+                self._skip(ticket, why)
+                continue
+            ticket_id = ticket["id"]
+            updated = ticket.get("updated_at") or ""
             if fetched.updated.get(ticket_id, "") > updated:
                 continue  # an older copy seen on a later page
             fetched.updated[ticket_id] = updated
+            self.skipped.pop(ticket_id, None)
             moment = timefmt.parse(updated)
             if moment and (fetched.newest is None or moment > fetched.newest):
                 fetched.newest = moment
@@ -130,31 +161,90 @@ class Syncer:
                 if ticket_id in self.known:  # only a ticket on disk needs its leaving content
                     fetched.gone[ticket_id] = ticket
 
+    def _skip(self, ticket: Any, why: str) -> None:
+        raw_id = ticket.get("id") if isinstance(ticket, dict) else None
+        key = raw_id if type(raw_id) is int else f"id {str(raw_id)[:40]!r}"
+        if self.skipped.get(key) != why:
+            logger.warning("ticket %s skipped: %s", raw_id if type(raw_id) is int else key, why)
+        self.skipped[key] = why
+
     def _apply(self, fetched: _Fetched, full: bool) -> CycleResult:
         result = CycleResult(full=full, active=0)
         for ticket_id, ticket in fetched.active.items():
-            data = encode(ticket)
-            if self.known.get(ticket_id) != data:
-                self.store.write_ticket(ticket_id, data)
-                self.known[ticket_id] = data
-                self._note_requester(ticket_id, ticket)
-                result.written += 1
-        leaving = {i: encode(t) for i, t in fetched.gone.items()}
-        if full:  # a complete listing that no longer has a ticket: deleted, spam, moved away
-            leaving.update({i: self.known[i] for i in self.known if i not in fetched.updated})
-        today = self.clock().date()
-        for ticket_id, data in leaving.items():
-            self.store.archive(ticket_id, data, today)
-            del self.known[ticket_id]
-            self.requester_of.pop(ticket_id, None)
-            result.archived += 1
-        result.active = len(self.known)
-        if result.written or result.archived:
-            logger.info(
-                "%s sync: %d active, %d written, %d archived",
-                "full" if full else "incremental", result.active, result.written, result.archived,
-            )
+            self._keep(result, ticket_id, ticket)
+        for ticket_id, ticket in fetched.gone.items():
+            self._archive(result, ticket_id, encode(ticket))
         return result
+
+    def _keep(self, result: CycleResult, ticket_id: int, ticket: dict[str, Any]) -> None:
+        data = encode(ticket)
+        self.unconfirmed.discard(ticket_id)
+        if self.known.get(ticket_id) != data:
+            self.store.write_ticket(ticket_id, data)
+            self.known[ticket_id] = data
+            self._note(ticket_id, ticket)
+            result.written += 1
+
+    def _archive(self, result: CycleResult, ticket_id: int, data: bytes) -> None:
+        self.store.archive(ticket_id, data, self.clock().date())
+        self.known.pop(ticket_id, None)
+        self.requester_of.pop(ticket_id, None)
+        self.status_of.pop(ticket_id, None)
+        self.unconfirmed.discard(ticket_id)
+        self.skipped.pop(ticket_id, None)
+        result.archived += 1
+
+    def _suspect(self, missing: set[int]) -> None:
+        """Known tickets a reconcile did not list: each must be confirmed before it may leave."""
+        if len(missing) > self._confirm_budget():
+            logger.warning("the listing left out %d of %d known tickets: confirming each one (%d per cycle) "
+                           "before any leaves the wall", len(missing), len(self.known), self._confirm_budget())
+        self.unconfirmed |= missing
+
+    def _confirm_budget(self) -> int:
+        return max(5, math.ceil(self.settings.max_archive_share * len(self.known)))
+
+    def _confirm(self, result: CycleResult, unknown: list[int]) -> None:
+        """Ask Freshservice about each ticket in doubt, within this cycle's budget of calls."""
+        budget = self._confirm_budget()
+        for ticket_id in sorted(self.unconfirmed)[:budget] + sorted(unknown)[:budget]:
+            try:
+                ticket = self.source.ticket(ticket_id)
+            except SourceError as error:
+                logger.warning("confirming ticket %d failed (%s); trying again next cycle", ticket_id, error)
+                return
+            result.confirmed += 1
+            why = _unsafe(ticket) if ticket is not None else None
+            if why is not None:
+                self._skip(ticket, why)
+                self.unconfirmed.discard(ticket_id)
+            elif ticket is not None and self.is_active(ticket):
+                self._keep(result, ticket_id, ticket)
+            elif ticket_id in self.known:  # deleted (404), resolved, closed, spam, moved: it left, on evidence
+                self._archive(result, ticket_id, encode(ticket) if ticket is not None else self.known[ticket_id])
+
+    def _advance_cursor(self, fetched: _Fetched, start: datetime) -> None:
+        """The newest ``updated_at`` seen, but never past the server's clock: a ticket dated in
+        the future must not make every later cycle ask for changes after it."""
+        ceiling = (self.source.usage.server_time or start) + CLOCK_SKEW
+        newest = fetched.newest
+        if newest is not None and newest > ceiling:
+            for ticket_id, updated in fetched.updated.items():
+                moment = timefmt.parse(updated)
+                if moment and moment > ceiling and ticket_id not in self.told_future:
+                    self.told_future.add(ticket_id)
+                    logger.warning("ticket %d is dated %s, in the future; the cursor stays at the server's clock",
+                                   ticket_id, updated)
+            newest = ceiling
+        if newest and (self.cursor is None or newest > self.cursor):
+            self.cursor = newest
+        elif self.cursor is None:
+            self.cursor = min(start, ceiling)
+
+    def skipped_list(self) -> list[dict[str, Any]]:
+        """The heartbeat's ``skipped``: each ticket that cannot be shown, and why."""
+        return [{"id": key if isinstance(key, int) else None, "reason": why if isinstance(key, int) else f"{key}: {why}"}
+                for key, why in sorted(self.skipped.items(), key=lambda kv: str(kv[0]))][:200]
 
     def _refresh_names(self, now: datetime) -> str | None:
         """Agents, statuses and groups on a schedule; new requesters a few per cycle."""
@@ -192,15 +282,50 @@ class Syncer:
         if len(wanted) > len(budget):
             logger.info("%d requester names still to look up", len(wanted) - len(budget))
 
-    def _note_requester(self, ticket_id: int, ticket: dict[str, Any]) -> None:
-        requester_id = ticket.get("requester_id")
-        if isinstance(requester_id, int):
+    def _note(self, ticket_id: int, ticket: dict[str, Any]) -> None:
+        requester_id, status = ticket.get("requester_id"), ticket.get("status")
+        if type(requester_id) is int:
             self.requester_of[ticket_id] = requester_id
+        if type(status) is int:
+            self.status_of[ticket_id] = status
+
+
+def _unsafe(ticket: Any) -> str | None:
+    """Why *ticket* cannot be mirrored safely, or None."""
+    if isinstance(ticket, dict) and "_unparsed" in ticket:
+        return str(ticket["_unparsed"])
+    why = problem(ticket)
+    if why is not None:
+        return why
+    if _depth(ticket) > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    try:
+        size = len(encode(ticket))
+    except UnicodeEncodeError:
+        return "text that cannot be encoded (a lone surrogate)"
+    except (ValueError, RecursionError) as error:
+        return f"cannot be encoded: {type(error).__name__}"
+    if size > MAX_TICKET_BYTES:
+        return f"larger than {MAX_TICKET_BYTES} bytes"
+    return None
+
+
+def _depth(value: Any) -> int:
+    """How deeply *value* nests, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return depth
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _loads(data: bytes) -> dict[str, Any]:
     try:
         ticket = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return ticket if isinstance(ticket, dict) else {}
