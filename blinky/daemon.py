@@ -9,17 +9,16 @@ change by time alone, to re-send the state, and to look for a lost light.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from datetime import time as clock_time
 from typing import Any, Callable, Protocol
 
 import requests
 
 from ticketdash import rules, timefmt
+from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
 from ticketdash.board import BoardRules, Judge
 from ticketdash.config import Config, ConfigError, ViewSettings
 from ticketdash.live import LiveFolder
@@ -130,22 +129,6 @@ class RemoteSource:
         if self.worst is None or silent:
             return Decision("stale", self.problem or "the dashboard stopped answering", again)
         return Decision(self.worst, self.problem, again)
-
-
-def parse_quiet_hours(text: str) -> tuple[clock_time, clock_time] | None:
-    if not text:
-        return None
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
-    if not match or int(match[1]) > 23 or int(match[3]) > 23 or int(match[2]) > 59 or int(match[4]) > 59:
-        raise ValueError(f"expected HH:MM-HH:MM, got {text!r}")
-    return clock_time(int(match[1]), int(match[2])), clock_time(int(match[3]), int(match[4]))
-
-
-def in_quiet_hours(window: tuple[clock_time, clock_time] | None, local: clock_time) -> bool:
-    if window is None:
-        return False
-    start, end = window
-    return start <= local < end if start <= end else (local >= start or local < end)
 
 
 def effects_from(config: Config) -> dict[str, Effect]:

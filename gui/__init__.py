@@ -35,7 +35,8 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     if folder is None:
         folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
-                            light_file=config.blinky.status_file, rescan_seconds=config.gui.rescan_seconds)
+                            status_files={"light": config.blinky.status_file, "alerts": config.alerts.status_file},
+                            rescan_seconds=config.gui.rescan_seconds)
         folder.start()
     board = Board(config, folder)
     access = Access(config.access_key, config.gui.allow_networks)

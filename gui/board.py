@@ -119,6 +119,7 @@ class Board:
             "oldest_breach": {"id": oldest.id, "due_at": oldest.fields["due_at"]} if oldest else None,
             "unreadable": [u.as_dict() for u in verdict.unreadable],
             "light": _light(verdict.light),
+            "alerts": _alerts(verdict.alerts),
         }
         parts = []
         for key, title in SECTIONS:
@@ -141,6 +142,19 @@ def _light(status: dict[str, Any] | None) -> dict[str, Any] | None:
     if not status:
         return None
     return {k: status[k] for k in ("state", "effect", "device", "reason", "since") if isinstance(status.get(k), str)}
+
+
+def _alerts(status: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The alerts daemon's status file, reduced to what the wall shows (no URLs, no errors' details)."""
+    if not status:
+        return None
+    failing = status.get("failing") if isinstance(status.get("failing"), list) else []
+    return {
+        "last_sent_at": _str(status.get("last_sent_at")),
+        "failing": [{"route": _str(f.get("route")), "since": _str(f.get("since")),
+                     "waiting": f.get("waiting") if isinstance(f.get("waiting"), int) else None}
+                    for f in failing[:10] if isinstance(f, dict)],
+    }
 
 
 def _dumps(value: Any) -> str:

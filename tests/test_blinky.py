@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ticketdash import config as configuration
-from blinky.daemon import Blinky, FolderSource, RemoteSource, in_quiet_hours, parse_quiet_hours
+from blinky.daemon import Blinky, FolderSource, RemoteSource
+from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
 from blinky.device import Lights, parse_effect
 from tests.conftest import iso_in, put_ticket, start_module, ticket, wait_for, write_config, write_heartbeat
 

@@ -15,7 +15,7 @@ def live(tmp_path: Path, **kw) -> LiveFolder:
     folder.mkdir(exist_ok=True)
     write_heartbeat(folder)
     changes = []
-    lf = LiveFolder(TicketStore(folder), tmp_path / "config", light_file=folder / "_light.json",
+    lf = LiveFolder(TicketStore(folder), tmp_path / "config", status_files={"light": folder / "_light.json"},
                     on_change=lambda: changes.append(1), **kw)
     lf.changes = changes  # type: ignore[attr-defined]
     return lf
@@ -74,7 +74,8 @@ def test_a_status_file_outside_the_folder_is_watched_too(tmp_path: Path) -> None
     folder = tmp_path / "tickets"
     folder.mkdir()
     (tmp_path / "run").mkdir()
-    lf = LiveFolder(TicketStore(folder), tmp_path, light_file=tmp_path / "run" / "light.json", rescan_seconds=3600)
+    lf = LiveFolder(TicketStore(folder), tmp_path, status_files={"light": tmp_path / "run" / "light.json"},
+                    rescan_seconds=3600)
     lf.start()
     try:
         (tmp_path / "run" / "light.json").write_text(json.dumps({"state": "critical"}))

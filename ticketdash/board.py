@@ -105,7 +105,8 @@ class Verdict:
     unreadable: list[Unreadable]
     heartbeat: dict[str, Any]
     valid_until: datetime | None  # the next moment time alone can change this verdict
-    light: dict[str, Any] | None = None
+    light: dict[str, Any] | None = None  # what the desk light says it shows
+    alerts: dict[str, Any] | None = None  # what the alerts daemon says of itself
     next_breach: Row | None = None  # the soonest deadline not yet passed
     oldest_breach: Row | None = None  # the breach that has lasted longest
     breached: int = 0
@@ -223,7 +224,7 @@ class Judge:
             at=now, status=status, reason=reason,
             worst=rules.board_state((s for s, n in counts.items() if n), status),
             counts=counts, sections=sections, unreadable=unreadable,
-            heartbeat=snapshot.heartbeat or {}, light=snapshot.light,
+            heartbeat=snapshot.heartbeat or {}, light=snapshot.light, alerts=snapshot.statuses.get("alerts"),
             valid_until=min(future) if future else None,
             next_breach=min(waiting, key=lambda r: (r.due_at, r.id)) if waiting else None,
             oldest_breach=min(breached, key=lambda r: (r.due_at or FAR, r.id)) if breached else None,

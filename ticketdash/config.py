@@ -212,6 +212,53 @@ class BlinkySettings(_Section):
     remote_poll_seconds: float = _setting(5.0, "how often to ask the remote dashboard", min=1.0)
 
 
+TICKET_STATES = ("fr_overdue", "overdue", "critical", "warning", "attention", "ok", "paused")
+ALERT_STATES = (*TICKET_STATES[:5], "stale", "error")  # what a route can send on
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    database: Path = _setting(Path("../state/alerts.sqlite3"), "the alerts daemon's own state: what it saw and sent")
+    status_file: Path = _setting(Path("../state/alerts.json"), "what the alerts daemon says of itself, for the wall")
+    burst: int = _setting(10, "more transitions than this within a minute become one digest message", min=1)
+    channel_interval_seconds: float = _setting(1.0, "at most one message per channel this often (Slack: 1 s)",
+                                               min=0.0)
+    retry_max_seconds: float = _setting(300.0, "longest pause between retries of a failed delivery", min=1.0)
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    name: str = _setting("", "how logs and the wall name this route (default: route N)")
+    urls: list[str] = _setting([], "Apprise URLs: slack://, workflows:// (Teams), mailto://, ntfy://, json:// ...")
+    urls_file: Path | None = _setting(None, "a file of Apprise URLs, one per line (keeps webhooks out of the config)")
+    states: list[str] = _setting([], "ticket states (fr_overdue ... attention) and board states (stale, error) "
+                                     "that send", choices=ALERT_STATES)
+    priorities: list[int] = _setting([], "only tickets of these priorities (1-4); empty = all", min=1, max=4)
+    groups: list[int] = _setting([], "only tickets of these group IDs; empty = all")
+    views: list[str] = _setting([], "only tickets on these views; empty = all")
+    quiet_hours: str = _setting("", "e.g. 19:00-07:00: messages wait until the quiet hours end (local time)")
+    recovered: bool = _setting(False, "also send when a ticket or the board leaves the state")
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    route: str = _setting("", "the route (by name) that gets one message with a section per agent; "
+                              "empty and no agents_file = no reminders")
+    agents_file: Path | None = _setting(None, "agent ID to Apprise URL lines (id:URL): each agent gets their own")
+    time: str = _setting("09:00", "when, local time (HH:MM)")
+    days: list[str] = _setting(["mon", "tue", "wed", "thu", "fri"], "on which days", choices=WEEKDAYS)
+    states: list[str] = _setting(["fr_overdue", "overdue", "critical", "attention"], "which tickets need action",
+                                 choices=TICKET_STATES)
+
+
+@dataclass(frozen=True)
+class SummarySettings:
+    route: str = _setting("", "the route (by name) that gets the weekly summary; empty = none")
+    day: str = _setting("mon", "on which day", choices=WEEKDAYS)
+    time: str = _setting("09:00", "when, local time (HH:MM)")
+
+
 @dataclass(frozen=True)
 class LoggingSettings:
     level: str = _setting("INFO", "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -239,6 +286,10 @@ class Config:
     blinky: BlinkySettings
     logging: LoggingSettings
     views: dict[str, ViewSettings] = field(default_factory=dict)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    routes: list[RouteSettings] = field(default_factory=list)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
     api_key: Secret | None = None
     access_key: Secret | None = None
 
@@ -294,12 +345,14 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"{path}: cannot be read: {error}") from None
 
     sections: dict[str, Any] = {}
+    sections.update(_alerts(path, raw.pop("alerts", {})))
     views = raw.pop("views", {})
     if not isinstance(views, dict):
         raise ConfigError(f"{path}: views: expected [views.<slug>] tables")
     for name, value in raw.items():
         if name not in SECTIONS:
-            raise ConfigError(f"{path}: [{name}]: unknown section (known: {', '.join(SECTIONS)})")
+            known = ", ".join([*SECTIONS, "views", "alerts"])
+            raise ConfigError(f"{path}: [{name}]: unknown section (known: {known})")
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: {name}: expected a [{name}] section")
     for name, cls in SECTIONS.items():
@@ -324,6 +377,44 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
            or _read_secret(sections["freshservice"].api_key_file))
     return Config(path=path, api_key=Secret(key) if key else None,
                   access_key=_access_key(path, gui.access_key_file), **sections)
+
+
+def _alerts(path: Path, raw: Any) -> dict[str, Any]:
+    """``[alerts]`` with its ``[[alerts.routes]]``, ``[alerts.reminders]`` and ``[alerts.summary]``."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: alerts: expected an [alerts] section")
+    raw = dict(raw)
+    routes_raw = raw.pop("routes", [])
+    reminders_raw, summary_raw = raw.pop("reminders", {}), raw.pop("summary", {})
+    if not isinstance(routes_raw, list) or not all(isinstance(r, dict) for r in routes_raw):
+        raise ConfigError(f"{path}: [alerts] routes: expected [[alerts.routes]] tables")
+    routes = []
+    for number, values in enumerate(routes_raw, 1):
+        label = values.get("name") if isinstance(values.get("name"), str) and values.get("name") else f"route {number}"
+        route = _build(path, f"[alerts.routes] #{number} ({label})", RouteSettings, values, framed=True)
+        route = dataclasses.replace(route, name=label)
+        where = f"{path}: [[alerts.routes]] #{number} ({label})"
+        if not route.urls and route.urls_file is None:
+            raise ConfigError(f"{where} urls: a route needs urls or urls_file")
+        if not route.states:
+            raise ConfigError(f"{where} states: a route needs at least one state")
+        if route.name in {r.name for r in routes}:
+            raise ConfigError(f"{where} name: another route has this name")
+        routes.append(route)
+    for key, table in (("reminders", reminders_raw), ("summary", summary_raw)):
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [alerts.{key}]: expected a table")
+    result = {
+        "alerts": _build(path, "alerts", AlertSettings, raw),
+        "routes": routes,
+        "reminders": _build(path, "alerts.reminders", ReminderSettings, reminders_raw),
+        "summary": _build(path, "alerts.summary", SummarySettings, summary_raw),
+    }
+    names = {r.name for r in routes}
+    for key in ("reminders", "summary"):
+        if result[key].route and result[key].route not in names:
+            raise ConfigError(f"{path}: [alerts.{key}] route: no route named {result[key].route!r}")
+    return result
 
 
 def _credential(environ: Mapping[str, str]) -> str:
@@ -355,14 +446,15 @@ def _access_key(config: Path, path: Path) -> Secret | None:
     return Secret(value)
 
 
-def _build(path: Path, section: str, cls: type, values: dict[str, Any]) -> Any:
+def _build(path: Path, section: str, cls: type, values: dict[str, Any], framed: bool = False) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
+    label = section if framed else f"[{section}]"
     for key, value in values.items():
         if key not in fields:
-            raise ConfigError(f"{path}: [{section}] {key}: unknown key (known: {', '.join(fields)})")
-        where = f"{path}: [{section}] {key}"
+            raise ConfigError(f"{path}: {label} {key}: unknown key (known: {', '.join(fields)})")
+        where = f"{path}: {label} {key}"
         kwargs[key] = _convert(where, hints[key], value, fields[key].metadata)
     for name, f in fields.items():
         if hints[name] in (Path, Path | None):
@@ -415,7 +507,9 @@ def _convert(where: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
 def reference() -> str:
     """Every setting as a Markdown table (the README's configuration reference is this text)."""
     rows = ["| key | default | what it does |", "| --- | --- | --- |"]
-    for name, cls in [*SECTIONS.items(), ("views.<slug>", ViewSettings)]:
+    for name, cls in [*SECTIONS.items(), ("views.<slug>", ViewSettings), ("alerts", AlertSettings),
+                      ("[alerts.routes]", RouteSettings), ("alerts.reminders", ReminderSettings),
+                      ("alerts.summary", SummarySettings)]:
         for f in dataclasses.fields(cls):
             if f.default is not dataclasses.MISSING:
                 default = f.default

@@ -48,7 +48,11 @@ class FolderView:
     heartbeat: dict[str, Any] | None
     heartbeat_error: str | None
     names: dict[str, names.Names]
-    light: dict[str, Any] | None
+    statuses: dict[str, dict[str, Any] | None]  # the other daemons' status files, by name ("light", "alerts")
+
+    @property
+    def light(self) -> dict[str, Any] | None:
+        return self.statuses.get("light")
 
 
 def slim(ticket: dict[str, Any]) -> Entry:
@@ -67,15 +71,15 @@ class _State:
     heartbeat: dict[str, Any] | None = None
     heartbeat_error: str | None = None
     names: dict[str, names.Names] = field(default_factory=dict)
-    light: dict[str, Any] | None = None
+    statuses: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
 class LiveFolder(FileSystemEventHandler):
-    def __init__(self, store: TicketStore, person_names: Path, light_file: Path | None = None,
+    def __init__(self, store: TicketStore, person_names: Path, status_files: dict[str, Path] | None = None,
                  rescan_seconds: float = 30.0, on_change: Callable[[], None] | None = None) -> None:
         self.store = store
         self.person_names = person_names
-        self.light_file = light_file
+        self.status_files = status_files or {}
         self.rescan_seconds = rescan_seconds
         self.on_change = on_change
         self.lock = threading.RLock()
@@ -105,9 +109,9 @@ class LiveFolder(FileSystemEventHandler):
     def _start_observer(self) -> None:
         observer = Observer()
         observer.schedule(self, str(self.store.folder), recursive=True)
-        light_dir = self.light_file.parent if self.light_file is not None else None
-        if light_dir is not None and light_dir.is_dir() and self.store.folder not in (light_dir, *light_dir.parents):
-            observer.schedule(self, str(light_dir), recursive=False)  # blinky's own folder, e.g. under /run
+        for folder in {path.parent for path in self.status_files.values()}:
+            if folder.is_dir() and self.store.folder not in (folder, *folder.parents):
+                observer.schedule(self, str(folder), recursive=False)  # another daemon's own folder, e.g. under /run
         observer.daemon = True
         observer.start()
         self.observer = observer
@@ -128,7 +132,7 @@ class LiveFolder(FileSystemEventHandler):
         with self.lock:
             s = self.state
             return FolderView(self.version, dict(s.entries), dict(s.errors), s.heartbeat, s.heartbeat_error,
-                              s.names, s.light)
+                              s.names, dict(s.statuses))
 
     def rescan(self) -> None:
         """Re-read whatever changed since the last look, by stat; drop what is gone."""
@@ -144,7 +148,8 @@ class LiveFolder(FileSystemEventHandler):
                 self._forget(ticket_id)
         self._load_heartbeat()
         self._load_names()
-        self._load_light()
+        for name in self.status_files:
+            self._load_status(name)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         """Never raises: an exception here would end event delivery for good."""
@@ -167,8 +172,9 @@ class LiveFolder(FileSystemEventHandler):
                 self._load_heartbeat()
         elif path.parent == self.store.names_dir:
             self._load_names()
-        if self.light_file is not None and path == self.light_file:
-            self._load_light()
+        for name, status_file in self.status_files.items():
+            if path == status_file:
+                self._load_status(name)
 
     def _bump(self) -> None:
         self.version += 1
@@ -229,14 +235,12 @@ class LiveFolder(FileSystemEventHandler):
                 self.state.names = loaded
                 self._bump()
 
-    def _load_light(self) -> None:
-        if self.light_file is None:
-            return
+    def _load_status(self, name: str) -> None:
         try:
-            light = TicketStore.read_json(self.light_file)
+            status = TicketStore.read_json(self.status_files[name])
         except ValueError:
-            light = None
+            status = None
         with self.lock:
-            if light != self.state.light:
-                self.state.light = light
+            if status != self.state.statuses.get(name):
+                self.state.statuses[name] = status
                 self._bump()

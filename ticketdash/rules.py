@@ -11,10 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from ticketdash import timefmt
-from ticketdash.config import RulesSettings
+from ticketdash.config import TICKET_STATES, RulesSettings
 
 # Most severe first (the contract's order).
-TICKET_STATES = ("fr_overdue", "overdue", "critical", "warning", "attention", "ok", "paused")
 BOARD_STATES = ("error", "stale", "fr_overdue", "overdue", "critical", "warning", "attention", "clear")
 SEVERITY = {state: rank for rank, state in enumerate(BOARD_STATES)}
 SEVERITY_OF_TICKET = {state: rank for rank, state in enumerate(TICKET_STATES)}

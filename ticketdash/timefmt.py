@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, time, timedelta, timezone
+
+Window = tuple[time, time]
 
 
 def parse(value: object) -> datetime | None:
@@ -22,3 +25,30 @@ def format(moment: datetime) -> str:
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def parse_quiet_hours(text: str) -> Window | None:
+    """``HH:MM-HH:MM`` (local time, may cross midnight); None for an empty text; ValueError otherwise."""
+    if not text:
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match or int(match[1]) > 23 or int(match[3]) > 23 or int(match[2]) > 59 or int(match[4]) > 59:
+        raise ValueError(f"expected HH:MM-HH:MM, got {text!r}")
+    return time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
+
+
+def in_quiet_hours(window: Window | None, local: time) -> bool:
+    if window is None:
+        return False
+    start, end = window
+    return start <= local < end if start <= end else (local >= start or local < end)
+
+
+def quiet_hours_end(window: Window | None, moment: datetime) -> datetime | None:
+    """When the quiet hours that hold *moment* end (None: *moment* is not in them)."""
+    local = moment.astimezone()
+    if not in_quiet_hours(window, local.time()):
+        return None
+    assert window is not None
+    end = local.replace(hour=window[1].hour, minute=window[1].minute, second=0, microsecond=0)
+    return end if end > local else end + timedelta(days=1)

@@ -1,0 +1,1 @@
+"""The alerts daemon: SLA transitions to Slack, Teams, e-mail and the rest, exactly once."""

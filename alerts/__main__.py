@@ -1,0 +1,68 @@
+"""``python -m alerts [--config FILE] [--once]``: SLA transitions to Slack, Teams, e-mail ...
+
+Exit status: 0 success (SIGTERM/SIGINT end it cleanly), 2 unusable
+configuration (one line naming the file, the route and the key), 1 when
+``--once`` could not deliver everything that was due.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sqlite3
+import sys
+
+from ticketdash import config as configuration
+from ticketdash import logs
+from ticketdash.config import ConfigError, Secret
+from alerts.channels import secret_parts
+from alerts.daemon import Alerts, load_agent_urls, load_routes
+from alerts.state import State
+
+logger = logging.getLogger("alerts")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m alerts", description=__doc__.splitlines()[0])
+    parser.add_argument("--once", action="store_true", help="one step (judge, queue, deliver) and exit")
+    args, config = configuration.command_line(parser, argv)
+    try:
+        routes = load_routes(config)
+        agent_urls = load_agent_urls(config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    urls = [url for route in routes for url in route.urls] + list(agent_urls.values())
+    logs.setup(config.logging.level, (config.api_key, config.access_key,
+                                      *(Secret(piece) for url in urls for piece in secret_parts(url))))
+    try:
+        state = State(config.alerts.database)
+    except (OSError, sqlite3.Error) as error:
+        print(f"{config.path}: [alerts] database: {config.alerts.database}: {error}", file=sys.stderr)
+        return 2
+    alerts = Alerts(config, state, routes, agent_urls)
+
+    def on_signal(signum: int, frame: object) -> None:
+        alerts.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if not routes:
+        logger.warning("no [[alerts.routes]] configured: transitions are recorded, nothing is sent")
+    try:
+        if args.once:
+            alerts.start(watch=False)
+            alerts.step()
+            return 1 if state.due(alerts.clock()) else 0
+        logger.info("alerting on %s through %d route(s)", config.paths.tickets, len(routes))
+        alerts.start()
+        alerts.run()
+        logger.info("stopped")
+        return 0
+    finally:
+        alerts.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Delivery through Apprise: one URL per channel, plain text, paced per channel.
+
+Webhook URLs are secrets: logs and the wall name a channel by its service and
+host only (``slack://…``), never by its tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+from urllib.parse import urlsplit
+
+import apprise
+
+logger = logging.getLogger(__name__)
+
+
+class BadURL(ValueError):
+    """Apprise does not understand this URL."""
+
+
+def check(url: str) -> None:
+    """BadURL unless Apprise can deliver to *url*."""
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        raise BadURL(f"Apprise does not understand the URL {shown(url)!r}")
+
+
+def shown(url: str) -> str:
+    """A channel as logs and the wall may name it: its scheme and host, no tokens."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "(unparsable URL)"
+    return f"{parts.scheme}://{host}/…" if host else f"{parts.scheme}://…"
+
+
+def secret_parts(url: str) -> list[str]:
+    """The pieces of *url* that may be secret (for masking in logs): the URL and its longer tokens."""
+    pieces = [url]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return pieces
+    for token in [*parts.path.split("/"), *parts.query.split("&"), parts.username or "", parts.password or ""]:
+        token = token.split("=", 1)[-1]
+        if len(token) >= 8:
+            pieces.append(token)
+    return pieces
+
+
+class Channels:
+    """Sends one message to one URL; no faster than *interval* seconds per channel."""
+
+    def __init__(self, interval: float, wait: Callable[[float], object] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.wait = wait
+        self.clock = clock
+        self.last: dict[str, float] = {}
+
+    def send(self, url: str, title: str, body: str) -> str | None:
+        """Deliver; None on success, else why it failed (without the URL's secret parts)."""
+        pause = self.last.get(url, float("-inf")) + self.interval - self.clock()
+        if pause > 0:
+            self.wait(pause)
+        self.last[url] = self.clock()
+        sender = apprise.Apprise()
+        if not sender.add(url):
+            return f"Apprise does not understand {shown(url)}"
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            ok = sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT)
+        if ok:
+            return None
+        why = " ".join(line.strip() for line in captured.getvalue().splitlines() if line.strip())[-300:]
+        for piece in secret_parts(url):
+            why = why.replace(piece, "***")
+        return why or "delivery failed"

@@ -1,0 +1,330 @@
+"""Watching the board and telling people: transitions -> routes -> outbox -> channels.
+
+Each step judges the tickets/ folder with the same board module as the page
+and the light, compares every ticket's state (and the board's health) with
+what the database last saw, and queues a message per route and channel for
+each transition a route asks for. Seeing and queueing happen in one SQLite
+transaction, so a crash or a restart neither repeats nor loses one. The
+outbox is then delivered; a failed delivery stays and is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from ticketdash import board, summary, timefmt
+from ticketdash.board import BoardRules, Judge, Row, Verdict
+from ticketdash.config import WEEKDAYS, Config, ConfigError, RouteSettings, ViewSettings
+from ticketdash.live import LiveFolder
+from ticketdash.store import TicketStore, atomic_write, encode
+from ticketdash.timefmt import Window, parse_quiet_hours, quiet_hours_end
+from alerts import messages
+from alerts.channels import BadURL, Channels, check, shown
+from alerts.state import KEEP_SENT_DAYS, State
+
+logger = logging.getLogger(__name__)
+
+BOARD = "board"
+IDLE_WAKE_SECONDS = 60.0  # reminders, the summary and clock jumps are noticed at least this often
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    urls: tuple[str, ...]
+    states: frozenset[str]
+    priorities: frozenset[int]
+    groups: frozenset[int]
+    views: tuple[ViewSettings, ...]
+    quiet: Window | None
+    recovered: bool
+
+    def matches(self, row: Row) -> bool:
+        ticket = row.entry.ticket
+        return ((not self.priorities or row.priority in self.priorities)
+                and (not self.groups or ticket.get("group_id") in self.groups)
+                and (not self.views or any(view.matches(ticket) for view in self.views)))
+
+
+def load_routes(config: Config) -> list[Route]:
+    """The configured routes, their URLs read and checked; ConfigError naming the file, route and key."""
+    routes = []
+    for number, r in enumerate(config.routes, 1):
+        where = f"{config.path}: [[alerts.routes]] #{number} ({r.name})"
+        urls = list(r.urls)
+        if r.urls_file is not None:
+            urls += _urls_file(r, where)
+        for url in urls:
+            try:
+                check(url)
+            except BadURL as error:
+                key = "urls_file" if url not in r.urls else "urls"
+                raise ConfigError(f"{where} {key}: {error}") from None
+        unknown = [v for v in r.views if v != "all" and v not in config.views]
+        if unknown:
+            raise ConfigError(f"{where} views: no view {unknown[0]!r} (define [views.{unknown[0]}])")
+        try:
+            quiet = parse_quiet_hours(r.quiet_hours)
+        except ValueError as error:
+            raise ConfigError(f"{where} quiet_hours: {error}") from None
+        views = tuple(config.views.get(v, ViewSettings()) for v in r.views)
+        routes.append(Route(r.name, tuple(urls), frozenset(r.states), frozenset(r.priorities), frozenset(r.groups),
+                            views, quiet, r.recovered))
+    return routes
+
+
+def _urls_file(route: RouteSettings, where: str) -> list[str]:
+    assert route.urls_file is not None
+    try:
+        lines = route.urls_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{where} urls_file: {route.urls_file}: cannot be read ({error})") from None
+    urls = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not urls:
+        raise ConfigError(f"{where} urls_file: {route.urls_file}: has no URL")
+    return urls
+
+
+def load_agent_urls(config: Config) -> dict[int, str]:
+    """``id:URL`` lines: each agent's own channel for the daily reminder."""
+    path = config.reminders.agents_file
+    if path is None:
+        return {}
+    where = f"{config.path}: [alerts.reminders] agents_file: {path}"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{where}: cannot be read ({error})") from None
+    found = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, url = line.partition(":")
+        if not key.strip().isdigit() or not url.strip():
+            raise ConfigError(f"{where}:{number}: expected agent-id:URL")
+        try:
+            check(url.strip())
+        except BadURL as error:
+            raise ConfigError(f"{where}:{number}: {error}") from None
+        found[int(key)] = url.strip()
+    return found
+
+
+class Alerts:
+    def __init__(self, config: Config, state: State, routes: list[Route], agent_urls: dict[int, str],
+                 clock: Callable[[], datetime] = timefmt.now) -> None:
+        self.config = config
+        self.state = state
+        self.routes = routes
+        self.by_name = {r.name: r for r in routes}
+        self.agent_urls = agent_urls
+        self.clock = clock
+        self.judge = Judge(BoardRules.from_config(config))
+        self.folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
+                                 rescan_seconds=config.gui.rescan_seconds)
+        self.store = self.folder.store
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.channels = Channels(config.alerts.channel_interval_seconds, wait=self.stopping.wait)
+        self.recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self.status: dict[str, Any] = {}
+
+    # -- life cycle ------------------------------------------------------
+
+    def start(self, watch: bool = True) -> None:
+        if watch:
+            self.folder.on_change = self.wake.set
+            self.folder.start()
+        else:
+            self.folder.rescan()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def close(self) -> None:
+        self.folder.stop()
+        self.state.close()
+
+    def run(self) -> None:
+        """Until stop(): a step on every change, at every time-driven change, and when a retry is due."""
+        while not self.stopping.is_set():
+            self.wake.clear()
+            try:
+                wake_at = self.step()
+            except Exception:  # a bug in one step must not end months of watching
+                logger.exception("alerts step failed; trying again shortly")
+                wake_at = self.clock() + timedelta(seconds=5)
+            timeout = max(0.05, (wake_at - self.clock()).total_seconds()) if wake_at else IDLE_WAKE_SECONDS
+            if self.wake.wait(min(timeout, IDLE_WAKE_SECONDS)):
+                self.stopping.wait(0.1)  # let a burst of file events settle
+
+    def step(self) -> datetime | None:
+        """Judge, queue what is new, deliver what is due; the next moment a step is needed."""
+        now = self.clock()
+        try:
+            verdict = self.judge.verdict(self.folder.view(), now)
+        except Exception as error:  # fail closed: judging failed is the board in error
+            logger.exception("judging the board failed")
+            verdict = board.failed(now, f"internal error while judging: {type(error).__name__}")
+        self.observe(verdict, now)
+        self.scheduled(verdict, now)
+        self.deliver()
+        self.write_status()
+        moments = [m for m in (verdict.valid_until, self.state.next_due()) if m is not None]
+        return min(moments) if moments else None
+
+    # -- transitions -----------------------------------------------------
+
+    def observe(self, verdict: Verdict, now: datetime) -> None:
+        """Compare with what was last seen; queue a message for each transition a route wants."""
+        seen = self.state.seen()
+        current: dict[str, tuple[str, Row | None]] = {f"ticket:{row.id}": (row.state, row) for row in verdict.rows()}
+        current[BOARD] = (verdict.status, None)
+        unreadable = {f"ticket:{u.id}" for u in verdict.unreadable if u.id is not None}
+        queued: dict[str, list[tuple[str, str, str]]] = collections.defaultdict(list)
+        with self.state.transaction():
+            for key, (state, row) in current.items():
+                previous = seen.get(key, (None, ""))[0]
+                if previous == state:
+                    continue
+                self.state.record(key, state, previous, now)
+                self.state.set_seen(key, state, now)
+                event = f"{key}|{state}|{timefmt.format(now)}"
+                for route in self.routes:
+                    message = self._message(route, key, state, previous, row, verdict)
+                    if message:
+                        queued[route.name].append((event, *message))
+            gone = [k for k in seen if k.startswith("ticket:") and k not in current and k not in unreadable]
+            self.state.forget(gone)
+            for name, items in queued.items():
+                self._queue(self.by_name[name], items, now)
+
+    def _message(self, route: Route, key: str, state: str, previous: str | None, row: Row | None,
+                 verdict: Verdict) -> tuple[str, str] | None:
+        if row is None:  # the board: is the wall blind?
+            if state in route.states:
+                return messages.board_message(state, verdict.reason)
+            if route.recovered and previous in route.states and state == "ok":
+                return messages.board_message(state, "", recovered=True)
+            return None
+        if not route.matches(row):
+            return None
+        if state in route.states:
+            return messages.ticket_message(row, state)
+        if route.recovered and previous in route.states and verdict.status == "ok":
+            return messages.ticket_message(row, state, recovered_from=previous)
+        return None
+
+    def _queue(self, route: Route, items: list[tuple[str, str, str]], now: datetime) -> None:
+        """Each message to each of the route's channels; a flood becomes one digest."""
+        window = self.recent[route.name]
+        moment = time.monotonic()
+        while window and window[0] < moment - 60:
+            window.popleft()
+        if len(items) > 1 and len(window) + len(items) > self.config.alerts.burst:
+            digest_key = hashlib.sha256("".join(e for e, _, _ in items).encode()).hexdigest()[:16]
+            items = [(f"digest|{digest_key}", *messages.digest([(t, b) for _, t, b in items]))]
+        window.extend([moment] * len(items))
+        not_before = quiet_hours_end(route.quiet, now) or now
+        for event, title, body in items:
+            for index, url in enumerate(route.urls):
+                self.state.enqueue(f"{route.name}|{index}|{event}", route.name, url, title, body, now, not_before)
+
+    # -- reminders and the weekly summary ---------------------------------
+
+    def scheduled(self, verdict: Verdict, now: datetime) -> None:
+        local = now.astimezone()
+        r = self.config.reminders
+        if (r.route or self.agent_urls) and self._due("reminders", r.time, r.days, local):
+            self._remind(verdict, now)
+        s = self.config.summary
+        if s.route and self._due("summary", s.time, [s.day], local):
+            title, body = summary.text(summary.weekly(self.store, now), messages.clean)
+            self._send_to(self.by_name[s.route], f"summary|{local.date()}", title, body, now)
+
+    def _due(self, name: str, at: str, days: list[str], local: datetime) -> bool:
+        """Whether *name* is due now: a configured day, past its time, not yet sent today."""
+        hour, _, minute = at.partition(":")
+        if WEEKDAYS[local.weekday()] not in days or (local.hour, local.minute) < (int(hour), int(minute or 0)):
+            return False
+        last = self.state.mark(name)
+        if last is not None and last.astimezone().date() == local.date():
+            return False
+        with self.state.transaction():
+            self.state.set_mark(name, local)
+        return True
+
+    def _remind(self, verdict: Verdict, now: datetime) -> None:
+        wanted = set(self.config.reminders.states)
+        by_agent: dict[int | None, list[Row]] = collections.defaultdict(list)
+        for row in verdict.rows():
+            if row.state in wanted:
+                by_agent[row.fields.get("agent_id")].append(row)
+        day = now.astimezone().date()
+        shared = []
+        for agent, rows in sorted(by_agent.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+            name = messages.clean(rows[0].fields.get("agent"), 60) or (f"Agent {agent}" if agent else "Unassigned")
+            if agent in self.agent_urls:
+                title, body = messages.reminder([(name, rows)])
+                with self.state.transaction():
+                    self.state.enqueue(f"reminder|{day}|agent {agent}", "reminders", self.agent_urls[agent],
+                                       title, body, now, now)
+            else:
+                shared.append((name, rows))
+        route = self.by_name.get(self.config.reminders.route)
+        if route is not None:
+            self._send_to(route, f"reminder|{day}", *messages.reminder(shared), now)
+
+    def _send_to(self, route: Route, event: str, title: str, body: str, now: datetime) -> None:
+        with self.state.transaction():
+            for index, url in enumerate(route.urls):
+                self.state.enqueue(f"{route.name}|{index}|{event}", route.name, url, title, body, now, now)
+
+    # -- delivery --------------------------------------------------------
+
+    def deliver(self) -> None:
+        """Send what is due; a failure waits (with backoff) without holding up the other channels."""
+        for message in self.state.due(self.clock()):
+            if self.stopping.is_set():
+                return
+            error = self.channels.send(message.url, message.title, message.body)
+            now = self.clock()
+            if error is None:
+                self.state.sent(message.id, now)
+                logger.info("sent to %s (%s): %s", message.route, shown(message.url), message.title)
+                continue
+            pause = min(self.config.alerts.retry_max_seconds, 2.0 ** message.attempts)
+            self.state.failed(message.id, now, error, now + timedelta(seconds=pause))
+            logger.warning("delivery to %s (%s) failed, retry in %.0f s: %s", message.route, shown(message.url),
+                           pause, error)
+        self.state.prune(self.clock() - timedelta(days=KEEP_SENT_DAYS))
+
+    def write_status(self) -> None:
+        """What the wall shows of the alerts: the last message out, and deliveries that keep failing."""
+        last = self.state.last_sent()
+        status = {
+            "pid": os.getpid(),
+            "routes": len(self.routes),
+            "last_sent_at": timefmt.format(last) if last else None,
+            "failing": [{"route": route, "since": since, "error": error, "waiting": waiting}
+                        for route, since, error, waiting in self.state.failing()],
+        }
+        if status != self.status:
+            self.status = status
+            path: Path = self.config.alerts.status_file
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, encode(status))
+            except OSError as error:
+                logger.warning("cannot write the status file %s: %s", path, error)

@@ -1,0 +1,90 @@
+"""Alert texts: plain text only, ticket text defused, the same words as the wall.
+
+Ticket subjects are written by customers. Apprise is always given plain
+text (it escapes for the services that read markup, such as Slack), and
+before that every control and bidirectional-override character is removed
+and whitespace collapsed, so a subject can neither fake lines nor reverse
+what a reader sees.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any, Iterable
+
+from ticketdash.board import Row
+
+WORDS = {
+    "fr_overdue": "FR overdue", "overdue": "Overdue", "critical": "Critical", "warning": "Warning",
+    "attention": "Needs attention", "ok": "On track", "paused": "Paused", "stale": "Stale", "error": "Error",
+    "clear": "All clear",
+}
+PRIORITIES = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def clean(text: Any, limit: int = 160) -> str:
+    """Customer text made safe to show as one plain line."""
+    if not isinstance(text, str):
+        return ""
+    text = _INVISIBLE.sub("", text)
+    text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%a %d %b %H:%M") if moment else "no deadline"
+
+
+def ticket_message(row: Row, state: str, recovered_from: str | None = None) -> tuple[str, str]:
+    """(title, body) for one ticket entering *state* (or leaving *recovered_from*)."""
+    f = row.fields
+    subject = clean(f["subject"]) or "(no subject)"
+    if recovered_from:
+        title = f"#{row.id} recovered: no longer {WORDS[recovered_from]} (now {WORDS.get(state, state)})"
+    else:
+        title = f"#{row.id} {WORDS.get(state, state)}: {subject}"
+    due = f"{'first response' if f['due_kind'] == 'first_response' else 'resolution'} due {when(row.due_at)}" \
+        if row.due_at else "no deadline"
+    lines = [
+        f"Ticket #{row.id}: {subject}",
+        f"State: {WORDS.get(state, state)} ({due})",
+        f"Priority: {PRIORITIES.get(row.priority, 'none')} · Agent: {clean(f['agent'], 60) or 'unassigned'}"
+        + (f" · Group: {clean(f['group'], 60)}" if f.get("group") else ""),
+        f["url"],
+    ]
+    return title, "\n".join(lines)
+
+
+def board_message(state: str, reason: str, recovered: bool = False) -> tuple[str, str]:
+    if recovered:
+        return "The wall sees again", "The ticket data is current again: the wall and the light are truthful."
+    title = f"The wall is blind: {WORDS.get(state, state)}"
+    body = (f"The wall cannot show current ticket data ({state}): {clean(reason, 300)}.\n"
+            "Until this is fixed, breaches may go unseen on the wall and the desk light.")
+    return title, body
+
+
+def digest(items: list[tuple[str, str]]) -> tuple[str, str]:
+    """Many transitions at once (say, after an outage) as one message."""
+    shown = [f"- {title}" for title, _ in items[:25]]
+    if len(items) > 25:
+        shown.append(f"- … and {len(items) - 25} more")
+    return f"{len(items)} alerts at once", "\n".join(shown)
+
+
+def reminder(sections: Iterable[tuple[str, list[Row]]]) -> tuple[str, str]:
+    """The daily reminder: per agent, the tickets that need action."""
+    lines, total = [], 0
+    for agent, rows in sections:
+        lines.append(f"{agent} ({len(rows)}):")
+        for row in rows:
+            lines.append(f"- #{row.id} {WORDS[row.state]}: {clean(row.fields['subject'], 100)} "
+                         f"({'due ' + when(row.due_at) if row.due_at else 'no deadline'}) {row.fields['url']}")
+        total += len(rows)
+        lines.append("")
+    title = f"Reminder: {total} ticket(s) need action" if total else "Reminder: no ticket needs action"
+    return title, "\n".join(lines).strip() or "Nothing breached, critical or waiting on an agent."
