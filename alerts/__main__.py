@@ -12,13 +12,11 @@ import logging
 import signal
 import sqlite3
 import sys
+import threading
 
 from ticketdash import config as configuration
 from ticketdash import logs
 from ticketdash.config import ConfigError, Secret
-from alerts.channels import secret_parts
-from alerts.daemon import Alerts, load_agent_urls, load_routes
-from alerts.state import State
 
 logger = logging.getLogger("alerts")
 
@@ -27,6 +25,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alerts", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="one step (judge, queue, deliver) and exit")
     args, config = configuration.command_line(parser, argv)
+    running: list = []
+    stop_asked = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:  # from the very start: start-up takes a moment
+        stop_asked.set()
+        for alerts in running:
+            alerts.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # Apprise takes a moment to import: only after a stop can be heard.
+    from alerts.channels import secret_parts
+    from alerts.daemon import Alerts, load_agent_urls, load_routes
+    from alerts.state import State
+
     try:
         routes = load_routes(config)
         agent_urls = load_agent_urls(config)
@@ -42,12 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{config.path}: [alerts] database: {config.alerts.database}: {error}", file=sys.stderr)
         return 2
     alerts = Alerts(config, state, routes, agent_urls)
-
-    def on_signal(signum: int, frame: object) -> None:
+    running.append(alerts)
+    if stop_asked.is_set():
         alerts.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     if not routes:
         logger.warning("no [[alerts.routes]] configured: transitions are recorded, nothing is sent")
     try:

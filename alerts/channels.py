@@ -12,8 +12,17 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import apprise
+from apprise.decorators import notify
 
 logger = logging.getLogger(__name__)
+sent_to_log = logging.getLogger("alerts.log")
+
+
+@notify(on="log", name="Ticket Dash log")
+def _to_log(body: str, title: str, notify_type: str, *args: object, **kwargs: object) -> bool:
+    """``log://``: a channel that writes each message to this daemon's log (the demo's channel)."""
+    sent_to_log.info("ALERT %s | %s", title, body.replace("\n", " | "))
+    return True
 
 
 class BadURL(ValueError):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request
 
+from ticketdash import summary, timefmt
 from ticketdash.config import Config
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore
@@ -39,6 +42,7 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
                             rescan_seconds=config.gui.rescan_seconds)
         folder.start()
     board = Board(config, folder)
+    weekly = _Weekly(folder.store)
     access = Access(config.access_key, config.gui.allow_networks)
     app.extensions["ticketdash"] = {"board": board, "folder": folder, "config": config}
 
@@ -103,9 +107,34 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
         body.status_code = 200 if verdict.status == "ok" else 503
         return body
 
+    @app.get("/summary")
+    def summary_page() -> str:
+        figures = weekly.current()
+        return render_template("summary.html", title=config.gui.title, s=figures, data=summary.as_json(figures),
+                               bars=summary.bars(figures.daily_breaches), duration=summary.duration)
+
+    @app.get("/api/summary")
+    def api_summary() -> Response:
+        return jsonify(summary.as_json(weekly.current()))
+
     @app.get("/metrics")
     def metrics() -> Response:
         return Response(exposition(board.rendered().verdict),
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
     return app
+
+
+class _Weekly:
+    """The weekly summary, read from tickets/ and the archive at most once a minute."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self.store = store
+        self.lock = threading.Lock()
+        self.made: tuple[float, summary.Summary] | None = None
+
+    def current(self) -> summary.Summary:
+        with self.lock:
+            if self.made is None or time.monotonic() - self.made[0] > 60:
+                self.made = (time.monotonic(), summary.weekly(self.store, timefmt.now()))
+            return self.made[1]

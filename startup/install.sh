@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install, upgrade or remove Ticket Dash as three systemd services on Debian or Ubuntu.
+# Install, upgrade or remove Ticket Dash as four systemd services on Debian or Ubuntu.
 #
 #   sudo startup/install.sh [--nginx] [--no-start]       install, or upgrade in place
 #   sudo startup/install.sh --uninstall [--purge]        remove (--purge also deletes config and data)
@@ -40,7 +40,7 @@ done
 ROOT="${ROOT%/}"
 STAGED=0
 [ -n "$ROOT" ] && STAGED=1
-UNITS=(ticket-watcher ticket-dash blinky)
+UNITS=(ticket-watcher ticket-dash blinky ticket-alerts)
 UNIT_DIR=/etc/systemd/system
 UDEV_RULE=/etc/udev/rules.d/70-ticketdash-luxafor.rules
 SITE=/etc/nginx/sites-available/ticketdash
@@ -114,6 +114,11 @@ port = 5001
 
 [blinky]
 status_file = "/run/ticketdash-blinky/light.json"
+
+# Alerts (README "Alerts"): add routes, e.g.
+# [[alerts.routes]]
+# urls_file = "alert_urls.txt"     # slack://..., workflows://..., mailto://... one per line
+# states = ["fr_overdue", "overdue", "stale", "error"]
 EOF
         say "  wrote $CONFIG/ticketdash.toml (demo source until you configure Freshservice)"
     else
@@ -139,7 +144,7 @@ install_all() {
 
     # Code: replaced whole on every run (the services cannot change it).
     install -d -m 0755 "$ROOT$PREFIX" "$ROOT$PREFIX/config"
-    for part in ticketdash watcher gui blinky templates static startup docs; do
+    for part in ticketdash watcher gui blinky alerts templates static startup docs; do
         rm -rf "$ROOT$PREFIX/$part"
         [ -d "$SRC/$part" ] && cp -r "$SRC/$part" "$ROOT$PREFIX/$part"
     done
@@ -159,7 +164,8 @@ install_all() {
         [ -x "$PREFIX/.venv/bin/python" ] || "$python" -m venv "$PREFIX/.venv"
         "$PREFIX/.venv/bin/pip" install -q --disable-pip-version-check --upgrade -e "$PREFIX"
         # Prove it before enabling anything: the service user runs the code.
-        runuser -u "$USER_NAME" -- "$PREFIX/.venv/bin/python" -c 'import watcher.__main__, gui.__main__, blinky.__main__' \
+        runuser -u "$USER_NAME" -- "$PREFIX/.venv/bin/python" \
+            -c 'import watcher.__main__, gui.__main__, blinky.__main__, alerts.__main__' \
             || { echo "install.sh: the $USER_NAME user cannot run $PREFIX/.venv/bin/python" >&2; exit 1; }
     else
         say "  (staged: skipped) the venv in $PREFIX/.venv and pip install"
@@ -170,8 +176,8 @@ install_all() {
     owner "root:$USER_NAME" "$ROOT$CONFIG"
     first_config
     install -d -m 0755 "$ROOT$DATA"
-    install -d -m 0750 "$ROOT$DATA/tickets"
-    owner "$USER_NAME:$USER_NAME" "$ROOT$DATA/tickets"
+    install -d -m 0750 "$ROOT$DATA/tickets" "$ROOT$DATA/alerts-tickets"
+    owner "$USER_NAME:$USER_NAME" "$ROOT$DATA/tickets" "$ROOT$DATA/alerts-tickets"
 
     install -d -m 0755 "$ROOT$UNIT_DIR" "$(dirname "$ROOT$UDEV_RULE")"
     for unit in "${UNITS[@]}"; do render "$SRC/startup/$unit.service" "$ROOT$UNIT_DIR/$unit.service" 0644; done
@@ -200,7 +206,7 @@ install_all() {
     say ""
     if [ "$NGINX" -eq 1 ]; then say "Dashboard: https://$host/"; else say "Dashboard: http://$host:5001/"; fi
     say "Configure: $CONFIG/ticketdash.toml and $CONFIG/token.txt, then: sudo systemctl restart ticket-watcher"
-    say "Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -f"
+    say "Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -u ticket-alerts -f"
 }
 
 if [ "$ACTION" = uninstall ]; then uninstall; else install_all; fi

@@ -179,11 +179,24 @@ function tick() {
       ". Showing the last good data.";
   }
   $("data-age").textContent = `Data as of ${board.data_as_of ? new Date(board.data_as_of).toLocaleTimeString() : "never"} (${age(board.data_as_of)} ago) · ${board.total} tickets`;
+  renderAlerts(board.alerts, now);
   const offline = $("offline-banner");
   offline.hidden = failingSince === null;
   if (failingSince !== null) {
     offline.textContent = `Cannot reach the dashboard server for ${age(new Date(failingSince).toISOString())}: showing what it last sent.`;
   }
+}
+
+function renderAlerts(alerts, now) {
+  $("alerts-line").textContent = alerts
+    ? ` · Last alert sent ${alerts.last_sent_at ? age(alerts.last_sent_at) + " ago" : "never"}` : "";
+  const failing = alerts ? alerts.failing.filter((f) => f.since && now - Date.parse(f.since) > 60000) : [];
+  const banner = $("alerts-banner");
+  banner.hidden = !failing.length;
+  banner.textContent = failing.length
+    ? "Alerts are not getting through: " +
+      failing.map((f) => `${f.route} (failing for ${age(f.since)}, ${f.waiting} waiting)`).join("; ")
+    : "";
 }
 
 async function poll() {

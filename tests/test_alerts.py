@@ -312,3 +312,24 @@ def test_the_wall_shows_the_last_alert_and_a_failing_delivery(site: Site, receiv
         assert board["alerts"]["last_sent_at"] and board["alerts"]["failing"][0]["route"] == "broken"
     finally:
         app.extensions["ticketdash"]["folder"].stop()
+
+
+def test_the_dashboard_serves_the_summary_with_a_chart(site: Site, receiver: Receiver) -> None:
+    put_ticket(site.tickets, ticket(1, subject="<script>alert(1)</script> old one", created_at=iso_in(days=-20),
+                                    due_by=iso_in(days=-1)))
+    (site.root / "config").mkdir(exist_ok=True)
+    (site.root / "config" / "access_key.txt").write_text("wall-key\n")
+    from gui import create_app
+
+    app = create_app(configuration.load(site.config_file([]), environ={}))
+    try:
+        client = app.test_client()
+        assert client.get("/summary").status_code == 401
+        headers = {"Authorization": "Bearer wall-key"}
+        page = client.get("/summary", headers=headers).get_data(as_text=True)
+        assert '<dd id="breaches">1</dd>' in page and page.count("<rect ") == 14
+        assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+        data = client.get("/api/summary", headers=headers).get_json()
+        assert data["breaches"] == 1 and data["oldest"][0]["id"] == 1 and len(data["daily_breaches"]) == 14
+    finally:
+        app.extensions["ticketdash"]["folder"].stop()

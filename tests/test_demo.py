@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ticketdash import config as configuration
-from ticketdash import names, rules
+from ticketdash import rules
+from ticketdash.board import BoardRules, Judge
+from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore
 from watcher.daemon import Watcher
 from watcher.demo import DemoSource
@@ -29,11 +31,10 @@ class SimulatedTime:
 
 
 def board(store: TicketStore, now: datetime, stale_after: float) -> tuple[str, set[str]]:
-    snap = store.snapshot()
-    statuses = names.load(store.names_dir, store.folder)["statuses"]
-    states = {rules.ticket_verdict(t, statuses.get(t["status"], ""), now).state for t in snap.tickets.values()}
-    health, _ = rules.data_health(store.read_heartbeat(), now, stale_after)
-    return rules.board_state(states, health, bool(snap.errors)), states
+    live = LiveFolder(store, store.folder)
+    live.rescan()
+    verdict = Judge(BoardRules(rules.DEFAULT_POLICY, stale_after)).verdict(live.view(), now)
+    return verdict.worst, {row.state for row in verdict.rows()}
 
 
 def test_every_state_appears_within_five_minutes(tmp_path: Path) -> None:

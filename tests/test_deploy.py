@@ -13,7 +13,7 @@ import requests
 from tests.conftest import ROOT, start_module, wait_for
 
 pytestmark = pytest.mark.slow
-UNITS = ("ticket-watcher", "ticket-dash", "blinky")
+UNITS = ("ticket-watcher", "ticket-dash", "blinky", "ticket-alerts")
 
 
 def install(*args: str) -> subprocess.CompletedProcess[str]:
@@ -62,6 +62,8 @@ def test_installer_places_every_file_with_its_permissions(staged: Path) -> None:
     blinky = (etc / "systemd" / "system" / "blinky.service").read_text()
     assert "DeviceAllow=char-hidraw rw" in blinky and "ReadWritePaths" not in blinky
     assert "ReadWritePaths" not in (etc / "systemd" / "system" / "ticket-dash.service").read_text()
+    alerts = (etc / "systemd" / "system" / "ticket-alerts.service").read_text()
+    assert "ReadWritePaths=/var/lib/ticketdash/alerts-tickets\n" in alerts and "LoadCredential" not in alerts
     rule = (etc / "udev" / "rules.d" / "70-ticketdash-luxafor.rules").read_text()
     assert rule.count('ATTRS{idVendor}=="04d8", ATTRS{idProduct}=="f372", GROUP="ticketdash", MODE="0660"') == 2
     assert "hidraw" in rule and 'SUBSYSTEMS=="usb"' in rule
@@ -72,8 +74,9 @@ def test_installer_places_every_file_with_its_permissions(staged: Path) -> None:
     assert mode(etc / "ticketdash" / "ticketdash.toml") == 0o640
     assert mode(etc / "ticketdash" / "token.txt") == 0o600
     assert mode(staged / "var" / "lib" / "ticketdash" / "tickets") == 0o750
+    assert mode(staged / "var" / "lib" / "ticketdash" / "alerts-tickets") == 0o750
     code = staged / "opt" / "ticketdash"
-    for part in ("watcher", "gui", "blinky", "ticketdash", "templates", "static", "setup.cfg",
+    for part in ("watcher", "gui", "blinky", "alerts", "ticketdash", "templates", "static", "setup.cfg",
                  "config/ticketdash.example.toml"):
         assert (code / part).exists(), part
     assert not list(code.rglob("__pycache__")) and not (code / "tickets").exists()
@@ -116,7 +119,7 @@ def test_uninstall_keeps_data_unless_purged(staged: Path) -> None:
     assert not (staged / "var" / "lib" / "ticketdash").exists()
 
 
-def test_the_demo_command_runs_all_three_and_one_sigint_stops_them(tmp_path: Path) -> None:
+def test_the_demo_command_runs_all_four_and_one_sigint_stops_them(tmp_path: Path) -> None:
     import shutil
 
     project = tmp_path / "project"
@@ -146,5 +149,6 @@ def test_the_demo_command_runs_all_three_and_one_sigint_stops_them(tmp_path: Pat
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=30) == 0
     log = demo.log.read_text()
-    assert "stopped: watcher (exit 0), gui (exit 0), blinky (exit 0)" in log
+    assert "stopped: watcher (exit 0), gui (exit 0), blinky (exit 0), alerts (exit 0)" in log
+    assert (project / "alerts-tickets-demo" / "alerts.sqlite3").exists()
     assert '"state":"off"' in (project / "tickets-demo" / "_light.json").read_text()

@@ -98,9 +98,9 @@ def test_a_corrupt_file_never_blanks_the_board_nor_turns_it_clear(board_env) -> 
     assert [u["id"] for u in data["unreadable"]] == [2] and data["worst"] == "error"
     assert sorted(i for s in data["sections"] for i in ids(s)) == [1, 2]  # the last good copy stays
     (t / "3.json").write_bytes(b"\xff\xfe garbage")
-    data = wait_for(lambda: len((d := board(client))["unreadable"]) == 2 and d, what="a second one")
+    data = wait_for(lambda: len((d := board(client))["unreadable"]) == 2 and "UTF-8" in d["unreadable"][1]["reason"]
+                    and d, what="a second one, fully written")
     assert [u["file"] for u in data["unreadable"]] == ["2.json", "3.json"]
-    assert "UTF-8" in data["unreadable"][1]["reason"]
     assert client.get("/healthz").get_json()["status"] == "error"
     put_ticket(t, ticket(2, subject="fixed"))
     (t / "3.json").unlink()

@@ -26,7 +26,6 @@ from ticketdash.live import Entry, FolderView
 SECTIONS = (("open", "Open"), ("waiting", "Waiting on agent"), ("other", "Other active"))
 PRIORITY_NAMES = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
 BREACHED = frozenset({"fr_overdue", "overdue"})
-CLOCK_SKEW = timedelta(seconds=60)  # a heartbeat further in the future than this: the clock looks wrong
 FAR = datetime.max.replace(tzinfo=timezone.utc)
 
 Keep = Callable[[Mapping[str, Any]], bool]
@@ -153,23 +152,7 @@ def data_health(snapshot: FolderView, now: datetime, stale_after: float) -> tupl
 def _heartbeat_health(snapshot: FolderView, now: datetime, stale_after: float) -> tuple[str, str, datetime | None]:
     if snapshot.heartbeat_error:
         return "error", f"the watcher's heartbeat is unreadable: {snapshot.heartbeat_error}", None
-    heartbeat = snapshot.heartbeat
-    if heartbeat is None:
-        return "stale", "no data from the watcher yet", None
-    error = heartbeat.get("last_error")
-    if error:
-        return "error", f"last sync failed: {_text(error)}", None
-    success = timefmt.parse(heartbeat.get("last_success_at"))
-    if success is None:
-        return "stale", "the watcher has not synced yet", None
-    if success - now > CLOCK_SKEW:
-        return ("stale", f"the data is dated {timefmt.format(success)}, in the future: the clock looks wrong",
-                success - CLOCK_SKEW)
-    age = (now - success).total_seconds()
-    if age > stale_after:
-        minutes, seconds = divmod(int(age), 60)
-        return "stale", f"the data is {minutes} min {seconds} s old", None
-    return "ok", "", success + timedelta(seconds=stale_after)
+    return rules.data_health(snapshot.heartbeat, now, stale_after)
 
 
 class Judge:

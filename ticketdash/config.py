@@ -219,8 +219,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class AlertSettings:
-    database: Path = _setting(Path("../state/alerts.sqlite3"), "the alerts daemon's own state: what it saw and sent")
-    status_file: Path = _setting(Path("../state/alerts.json"), "what the alerts daemon says of itself, for the wall")
+    database: Path | None = _setting(None, "the alerts daemon's own state: what it saw and sent "
+                                           "(default: alerts-<tickets>/alerts.sqlite3 beside the tickets folder)")
+    status_file: Path | None = _setting(None, "what the alerts daemon says of itself, for the wall "
+                                              "(default: alerts-<tickets>/alerts.json beside the tickets folder)")
     burst: int = _setting(10, "more transitions than this within a minute become one digest message", min=1)
     channel_interval_seconds: float = _setting(1.0, "at most one message per channel this often (Slack: 1 s)",
                                                min=0.0)
@@ -358,6 +360,11 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     for name, cls in SECTIONS.items():
         sections[name] = _build(path, name, cls, raw.get(name, {}))
 
+    tickets = sections["paths"].tickets
+    state = tickets.parent / f"alerts-{tickets.name}"  # beside the tickets folder, never in it
+    sections["alerts"] = dataclasses.replace(
+        sections["alerts"], database=sections["alerts"].database or state / "alerts.sqlite3",
+        status_file=sections["alerts"].status_file or state / "alerts.json")
     sections["views"] = {}
     for slug, values in views.items():
         if not isinstance(values, dict) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug) or slug == "all":

@@ -1,7 +1,7 @@
-"""``python -m ticketdash.launch [--config FILE]``: watcher, dashboard and light together, in the foreground.
+"""``python -m ticketdash.launch [--config FILE]``: watcher, dashboard, light and alerts together, in the foreground.
 
 The README's demo command runs this on ``config/demo.toml``. One Ctrl-C (or
-SIGTERM) stops all three; if one of them dies, the others are stopped too.
+SIGTERM) stops all four; if one of them dies, the others are stopped too.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 
 from ticketdash import config as configuration
 
-DAEMONS = ("watcher", "gui", "blinky")
+DAEMONS = ("watcher", "gui", "blinky", "alerts")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -133,24 +133,33 @@ def next_change(facts: Facts, status_name: str, now: datetime, policy: Policy = 
     return min(future) if future else None
 
 
-def data_health(heartbeat: Mapping[str, Any] | None, now: datetime, stale_after: float) -> tuple[str, str]:
-    """("ok" | "stale" | "error", why) for the watcher's heartbeat."""
+CLOCK_SKEW = timedelta(seconds=60)  # a heartbeat further in the future than this: the clock looks wrong
+
+
+def data_health(heartbeat: Mapping[str, Any] | None, now: datetime,
+                stale_after: float) -> tuple[str, str, datetime | None]:
+    """("ok" | "stale" | "error", why, when that can change by time alone) for the watcher's heartbeat."""
     if heartbeat is None:
-        return "stale", "no data from the watcher yet"
-    if heartbeat.get("last_error"):
-        return "error", f"last sync failed: {heartbeat['last_error']}"
+        return "stale", "no data from the watcher yet", None
+    error = heartbeat.get("last_error")
+    if error:
+        return "error", f"last sync failed: {error if isinstance(error, str) else repr(error)[:300]}", None
     success = timefmt.parse(heartbeat.get("last_success_at"))
     if success is None:
-        return "stale", "the watcher has not synced yet"
+        return "stale", "the watcher has not synced yet", None
+    if success - now > CLOCK_SKEW:
+        return ("stale", f"the data is dated {timefmt.format(success)}, in the future: the clock looks wrong",
+                success - CLOCK_SKEW)
     age = (now - success).total_seconds()
     if age > stale_after:
-        return "stale", f"data is {int(age // 60)} min {int(age % 60)} s old"
-    return "ok", ""
+        minutes, seconds = divmod(int(age), 60)
+        return "stale", f"the data is {minutes} min {seconds} s old", None
+    return "ok", "", success + timedelta(seconds=stale_after)
 
 
-def board_state(ticket_states: Iterable[str], health: str, unreadable: bool = False) -> str:
+def board_state(ticket_states: Iterable[str], health: str) -> str:
     """The worst of the data's health and every ticket; never ``clear`` on doubtful data."""
-    if unreadable or health == "error":
+    if health == "error":
         return "error"
     if health != "ok":
         return "stale"

@@ -1,11 +1,11 @@
-"""``python -m tests.benchmarks [watcher gui blinky]``: run benchmarks and print their tables."""
+"""``python -m tests.benchmarks [watcher gui blinky alerts]``: run benchmarks and print their tables."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-NAMES = ["watcher", "gui", "blinky"]
+NAMES = ["watcher", "gui", "blinky", "alerts"]
 
 
 def main(argv: list[str]) -> int:

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks.common import median, percentile, stop_and_peak_rss_mb, table
-from tests.conftest import FakeLights, iso_in, put_ticket, start_module, ticket, write_config, write_heartbeat, wait_for
+from tests.benchmarks.common import idle_cpu_per_hour, median, percentile, quiet_helpdesk, stop_and_peak_rss_mb, table
+from tests.conftest import FakeLights, iso_in, put_ticket, start_module, ticket, write_config, wait_for
 
 TICKETS = 1_000
 CHANGES = 50
@@ -22,19 +22,9 @@ RED_STROBE = bytes.fromhex("00 03 ff ff 00 00 14 00 00")
 GREEN = bytes.fromhex("00 01 ff 00 ff 00 00 00 00")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> str:
     root = Path(tempfile.mkdtemp(prefix="bench-blinky-"))
-    folder = root / "tickets"
-    folder.mkdir()
-    write_heartbeat(folder)
-    for n in range(1, TICKETS + 1):
-        put_ticket(folder, ticket(n, due_by=iso_in(days=n % 20 + 2), updated_at=iso_in(minutes=-1),
-                                  priority=n % 3 + 1))
+    folder = quiet_helpdesk(root, TICKETS)
     lights = FakeLights(root / "hid")
     lights.plug()
     config = write_config(root / "config", {
@@ -58,17 +48,7 @@ def main() -> str:
             latencies.append(time.perf_counter() - began)
             time.sleep(0.05)
 
-        # Idle: only the watcher's heartbeat every 60 s, as on a quiet helpdesk.
-        time.sleep(1)
-        start_cpu, start = cpu_seconds(process.pid), time.monotonic()
-        next_beat = start + 60
-        while time.monotonic() - start < IDLE_SECONDS:
-            if time.monotonic() >= next_beat:
-                write_heartbeat(folder)
-                next_beat += 60
-            time.sleep(0.5)
-        idle_cpu = cpu_seconds(process.pid) - start_cpu
-        per_hour = idle_cpu * 3600 / (time.monotonic() - start)
+        per_hour = idle_cpu_per_hour(process.pid, folder, IDLE_SECONDS)
     finally:
         status, peak = stop_and_peak_rss_mb(process, signal.SIGTERM)
     ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -36,3 +38,37 @@ def stop_and_peak_rss_mb(process: subprocess.Popen[Any], signal_number: int) -> 
     peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
     process.send_signal(signal_number)
     return process.wait(timeout=30), peak_kb / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a running process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def quiet_helpdesk(root: Path, tickets: int) -> Path:
+    """A tickets folder of *tickets* on-track tickets and a fresh heartbeat."""
+    from tests.conftest import iso_in, put_ticket, ticket, write_heartbeat
+
+    folder = root / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    for n in range(1, tickets + 1):
+        put_ticket(folder, ticket(n, due_by=iso_in(days=n % 20 + 2), updated_at=iso_in(minutes=-1),
+                                  priority=n % 3 + 1))
+    return folder
+
+
+def idle_cpu_per_hour(pid: int, folder: Path, seconds: float) -> float:
+    """CPU seconds per hour of a daemon while only the watcher's heartbeat changes (every 60 s)."""
+    from tests.conftest import write_heartbeat
+
+    time.sleep(1)
+    start_cpu, start = cpu_seconds(pid), time.monotonic()
+    next_beat = start + 60
+    while time.monotonic() - start < seconds:
+        if time.monotonic() >= next_beat:
+            write_heartbeat(folder)
+            next_beat += 60
+        time.sleep(0.5)
+    return (cpu_seconds(pid) - start_cpu) * 3600 / (time.monotonic() - start)
