@@ -131,13 +131,15 @@ class Alerts:
         self.clock = clock
         self.judge = Judge(BoardRules.from_config(config))
         self.folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
-                                 rescan_seconds=config.gui.rescan_seconds)
+                                 rescan_seconds=config.alerts.rescan_seconds)
         self.store = self.folder.store
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.channels = Channels(config.alerts.channel_interval_seconds, wait=self.stopping.wait)
         self.recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self.status: dict[str, Any] = {}
+        self.seen = state.seen()  # a copy of the table: this daemon is its only writer
+        self.pruned_at = float("-inf")
 
     # -- life cycle ------------------------------------------------------
 
@@ -188,11 +190,12 @@ class Alerts:
 
     def observe(self, verdict: Verdict, now: datetime) -> None:
         """Compare with what was last seen; queue a message for each transition a route wants."""
-        seen = self.state.seen()
+        seen = self.seen
         current: dict[str, tuple[str, Row | None]] = {f"ticket:{row.id}": (row.state, row) for row in verdict.rows()}
         current[BOARD] = (verdict.status, None)
         unreadable = {f"ticket:{u.id}" for u in verdict.unreadable if u.id is not None}
         queued: dict[str, list[tuple[str, str, str]]] = collections.defaultdict(list)
+        changed: dict[str, tuple[str, str]] = {}
         with self.state.transaction():
             for key, (state, row) in current.items():
                 previous = seen.get(key, (None, ""))[0]
@@ -200,6 +203,7 @@ class Alerts:
                     continue
                 self.state.record(key, state, previous, now)
                 self.state.set_seen(key, state, now)
+                changed[key] = (state, timefmt.format(now))
                 event = f"{key}|{state}|{timefmt.format(now)}"
                 for route in self.routes:
                     message = self._message(route, key, state, previous, row, verdict)
@@ -209,6 +213,9 @@ class Alerts:
             self.state.forget(gone)
             for name, items in queued.items():
                 self._queue(self.by_name[name], items, now)
+        self.seen.update(changed)  # only once the transaction holds
+        for key in gone:
+            self.seen.pop(key, None)
 
     def _message(self, route: Route, key: str, state: str, previous: str | None, row: Row | None,
                  verdict: Verdict) -> tuple[str, str] | None:
@@ -251,6 +258,9 @@ class Alerts:
         s = self.config.summary
         if s.route and self._due("summary", s.time, [s.day], local):
             title, body = summary.text(summary.weekly(self.store, now), messages.clean)
+            alerted = sum(1 for _, state, _, _ in self.state.events(now - summary.WEEK, now)
+                          if state in board.BREACHED)
+            body += f"\nBreaches alerted this week (this daemon's own history): {alerted}"
             self._send_to(self.by_name[s.route], f"summary|{local.date()}", title, body, now)
 
     def _due(self, name: str, at: str, days: list[str], local: datetime) -> bool:
@@ -308,7 +318,9 @@ class Alerts:
             self.state.failed(message.id, now, error, now + timedelta(seconds=pause))
             logger.warning("delivery to %s (%s) failed, retry in %.0f s: %s", message.route, shown(message.url),
                            pause, error)
-        self.state.prune(self.clock() - timedelta(days=KEEP_SENT_DAYS))
+        if time.monotonic() - self.pruned_at > 3600:
+            self.pruned_at = time.monotonic()
+            self.state.prune(self.clock() - timedelta(days=KEEP_SENT_DAYS))
 
     def write_status(self) -> None:
         """What the wall shows of the alerts: the last message out, and deliveries that keep failing."""

@@ -2,9 +2,10 @@
 
 Ticket subjects are written by customers. Apprise is always given plain
 text (it escapes for the services that read markup, such as Slack), and
-before that every control and bidirectional-override character is removed
-and whitespace collapsed, so a subject can neither fake lines nor reverse
-what a reader sees.
+before that every control and bidirectional-override character is removed,
+whitespace collapsed and Markdown link syntax broken, so a subject can
+neither fake lines, reverse what a reader sees, nor become a link in a
+Teams card.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def clean(text: Any, limit: int = 160) -> str:
     text = _INVISIBLE.sub("", text)
     text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in text)
     text = " ".join(text.split())
+    text = text.replace("](", "] (")  # no Markdown link where a service renders Markdown (Teams' cards)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

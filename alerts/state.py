@@ -88,7 +88,7 @@ class State:
                         (key, state, previous, timefmt.format(at)))
 
     def events(self, since: datetime, until: datetime) -> Iterator[tuple[str, str, str | None, str]]:
-        yield from self.db.execute("SELECT key, state, previous, at FROM events WHERE at >= ? AND at < ? ORDER BY at",
+        yield from self.db.execute("SELECT key, state, previous, at FROM events WHERE at >= ? AND at <= ? ORDER BY at",
                                    (timefmt.format(since), timefmt.format(until)))
 
     # -- the outbox ------------------------------------------------------

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from ticketdash import board, timefmt
-from ticketdash.board import SECTIONS, BoardRules, Judge, Verdict
+from ticketdash.board import SECTIONS, BoardRules, Judge, Row, Verdict
 from ticketdash.config import Config, ViewSettings
 from ticketdash.live import LiveFolder
 
@@ -53,6 +53,7 @@ class Board:
         self.judge = Judge(BoardRules.from_config(config))
         self.views = {"all": ALL, **config.views}
         self.cache: dict[tuple[str, int | None], Rendered] = {}
+        self.encoded: dict[int, tuple[Row, str]] = {}  # each row's JSON, made once per row
         self.lock = threading.Lock()
 
     def view_list(self) -> list[dict[str, str]]:
@@ -128,9 +129,19 @@ class Board:
             for row in rows:
                 section_counts[row.state] = section_counts.get(row.state, 0) + 1
             meta = _dumps({"key": key, "title": title, "counts": section_counts})
-            parts.append(meta[:-1] + ',"tickets":[' + ",".join(r.json for r in rows) + "]}")
+            parts.append(meta[:-1] + ',"tickets":[' + ",".join(self._json(r) for r in rows) + "]}")
         content = _dumps(head)[:-1] + ',"sections":[' + ",".join(parts) + "]}"
+        if len(self.encoded) > 2 * len(self.judge.rows) + 100:  # forget tickets that left
+            self.encoded = {i: e for i, e in self.encoded.items() if i in self.judge.rows}
         return content.encode()
+
+    def _json(self, row: Row) -> str:
+        known = self.encoded.get(row.id)
+        if known is not None and known[0] is row:
+            return known[1]
+        text = _dumps(row.fields)
+        self.encoded[row.id] = (row, text)
+        return text
 
 
 def _str(value: Any) -> str | None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import ssl
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
 class Receiver:
     """Collects every POSTed JSON body; answers with the queued statuses first, then 200."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
         self.received: list[dict[str, Any]] = []
         self.arrived: list[float] = []  # time.monotonic() of each accepted message
         self.statuses: list[int] = []  # answers to give before 200 (e.g. [500, 500, 500])
@@ -20,6 +23,10 @@ class Receiver:
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+        self.cert: Path | None = None
+        if tls:  # for services Apprise reaches only over HTTPS (Teams' workflows://), with a certificate made here
+            context, self.cert = _tls_context()
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
@@ -50,7 +57,7 @@ class Receiver:
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     if status == 200:
                         message = json.loads(body)
-                        message["_path"] = self.path
+                        message["_path"] = self.path.split("?")[0]
                         receiver.received.append(message)
                         receiver.arrived.append(time.monotonic())
                     else:
@@ -60,3 +67,15 @@ class Receiver:
                 self.end_headers()
 
         return Handler
+
+
+def _tls_context() -> tuple[ssl.SSLContext, Path]:
+    from gui.certificate import make
+
+    cert, key = make(["127.0.0.1"], days=1)
+    folder = Path(tempfile.mkdtemp(prefix="receiver-tls-"))
+    (folder / "cert.pem").write_bytes(cert)
+    (folder / "key.pem").write_bytes(key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context, folder / "cert.pem"

@@ -266,6 +266,7 @@ def test_the_weekly_summary_has_the_right_figures(site: Site, receiver: Receiver
     assert "Resolution: median 36 h, 90th percentile 2 d" in body
     assert "Tickets opened: 2 · closed: 2" in body
     assert "#1 (10 days)" in body
+    assert "Breaches alerted this week (this daemon's own history): 1" in body  # ticket 1, seen overdue
 
 
 @pytest.mark.parametrize("route, key", [
@@ -333,3 +334,22 @@ def test_the_dashboard_serves_the_summary_with_a_chart(site: Site, receiver: Rec
         assert data["breaches"] == 1 and data["oldest"][0]["id"] == 1 and len(data["daily_breaches"]) == 14
     finally:
         app.extensions["ticketdash"]["folder"].stop()
+
+
+def test_teams_workflows_get_an_adaptive_card_with_the_subject_as_text(site: Site, monkeypatch) -> None:
+    teams = Receiver(tls=True)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(teams.cert))  # a verified connection, to a certificate made here
+    try:
+        subject = "[Reset your password](https://evil.example) **now** <b>x</b>"
+        put_ticket(site.tickets, ticket(1, subject=subject, **OVERDUE))
+        url = f"workflows://127.0.0.1:{teams.port}/flow123/sig456?image=no"
+        step(site.alerts([{"urls": [url], "states": ["overdue"]}]))
+        (card,) = teams.messages()
+        assert card["_path"] == "/workflows/flow123/triggers/manual/paths/invoke"
+        content = card["attachments"][0]["content"]
+        assert card["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+        texts = [block["text"] for block in content["body"] if block["type"] == "TextBlock"]
+        assert texts[0] == "#1 Overdue: [Reset your password] (https://evil.example) **now** <b>x</b>"
+        assert "](" not in " ".join(texts)
+    finally:
+        teams.close()

@@ -12,7 +12,6 @@ id and reason, and the board is ``error``; the other tickets are still shown.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -74,7 +73,6 @@ class Row:
     due_at: datetime | None
     priority: int  # 0 when unknown
     fields: dict[str, Any]  # the row as /api/board shows it
-    json: str  # the same, encoded once
     key: tuple[Any, ...]  # sort order: severity, due time, priority, id
     valid_until: datetime | None  # when time alone can change it
     entry: Entry
@@ -250,7 +248,6 @@ class Judge:
             id=ticket_id, state=verdict.state,
             section=self.rules.section_of(status_name, verdict.customer_replied),
             due_at=due, priority=priority, fields=fields,
-            json=json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
             key=(rules.SEVERITY_OF_TICKET[verdict.state], due or FAR, -priority, ticket_id),
             valid_until=rules.next_change(entry.facts, status_name, now, policy),
             entry=entry, names=names,

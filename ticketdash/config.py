@@ -227,6 +227,7 @@ class AlertSettings:
     channel_interval_seconds: float = _setting(1.0, "at most one message per channel this often (Slack: 1 s)",
                                                min=0.0)
     retry_max_seconds: float = _setting(300.0, "longest pause between retries of a failed delivery", min=1.0)
+    rescan_seconds: float = _setting(300.0, "full re-read of tickets/ as a safety net behind file events", min=1.0)
 
 
 @dataclass(frozen=True)

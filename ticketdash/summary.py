@@ -7,7 +7,6 @@ so both show the same numbers. Pure apart from reading the folder.
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Iterator
@@ -96,8 +95,9 @@ def _done_at(ticket: dict[str, Any]) -> datetime | None:
 def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
     if not values:
         return None, None
-    ordered = sorted(values)
-    return statistics.median(ordered), ordered[math.ceil(0.9 * len(ordered)) - 1]
+    ordered, half = sorted(values), len(values) // 2
+    median = ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+    return median, ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
 def _archived(store: TicketStore, since: date) -> Iterator[dict[str, Any]]:
