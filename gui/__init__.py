@@ -70,13 +70,27 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
             response.headers["Cache-Control"] = "no-cache"
         return response
 
+    def wall(view: str, rotation: list[str], rotate_seconds: float, title: str) -> str:
+        gui = config.gui
+        return render_template("board.html", title=title, views=board.view_list(), view=view, rotation=rotation,
+                               rotate_seconds=rotate_seconds, agent=request.args.get("agent", ""),
+                               refresh=gui.refresh_seconds, page_seconds=gui.page_seconds, chime=gui.chime,
+                               chime_quiet_hours=gui.chime_quiet_hours)
+
     @app.get("/")
     def page() -> str:
         view = request.args.get("view", config.gui.default_view)
         if view not in board.views:
             abort(404)
-        return render_template("board.html", title=config.gui.title, views=board.view_list(), view=view,
-                               agent=request.args.get("agent", ""), refresh=config.gui.refresh_seconds)
+        return wall(view, [view], 0, config.gui.title)
+
+    @app.get("/wall/<name>")
+    def wall_page(name: str) -> str:
+        """One TV's profile: the views it rotates through (``[walls.<name>]``)."""
+        profile = config.walls.get(name)
+        if profile is None:
+            abort(404)
+        return wall(profile.views[0], profile.views, profile.rotate_seconds, f"{config.gui.title} · {profile.title}")
 
     @app.get("/api/board")
     def api_board() -> Response:
@@ -106,6 +120,14 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
                        unreadable=len(verdict.unreadable))  # open to monitors: counts, no ticket text
         body.status_code = 200 if verdict.status == "ok" else 503
         return body
+
+    @app.get("/ticket/<int:ticket_id>")
+    def ticket_page(ticket_id: int) -> str:
+        """One mirrored ticket, read-only (where the demo's ticket numbers link to)."""
+        found = next((r for r in board.rendered().verdict.rows() if r.id == ticket_id), None)
+        if found is None:
+            abort(404)
+        return render_template("ticket.html", title=config.gui.title, t=found.fields)
 
     @app.get("/summary")
     def summary_page() -> str:

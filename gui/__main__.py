@@ -38,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (gui.cert_file.exists() and gui.key_file.exists()):
         logger.warning("no certificate (%s): serving plain HTTP only; see README 'HTTPS'", gui.cert_file)
 
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except configuration.ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
     server = waitress.create_server(
         app, host=gui.host, port=gui.port, threads=gui.threads, ident="ticketdash",
         trusted_proxy=gui.trusted_proxy, trusted_proxy_count=1,

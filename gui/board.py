@@ -21,6 +21,7 @@ from ticketdash import board, timefmt
 from ticketdash.board import SECTIONS, BoardRules, Judge, Row, Verdict
 from ticketdash.config import Config, ViewSettings
 from ticketdash.live import LiveFolder
+from blinky.daemon import effects_from
 
 ALL = ViewSettings(title="All tickets")
 logger = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class Board:
         self.views = {"all": ALL, **config.views}
         self.cache: dict[tuple[str, int | None], Rendered] = {}
         self.encoded: dict[int, tuple[Row, str]] = {}  # each row's JSON, made once per row
+        # The page's virtual light shows exactly what the desk light shows for each board state.
+        self.palette = {state: {"rgb": "#%02x%02x%02x" % effect.rgb, "strobe": effect.strobe}
+                        for state, effect in effects_from(config).items()}
         self.lock = threading.Lock()
 
     def view_list(self) -> list[dict[str, str]]:
@@ -121,6 +125,7 @@ class Board:
             "unreadable": [u.as_dict() for u in verdict.unreadable],
             "light": _light(verdict.light),
             "alerts": _alerts(verdict.alerts),
+            "palette": self.palette,
         }
         parts = []
         for key, title in SECTIONS:

@@ -13,15 +13,24 @@ const STATES = {
   error: { icon: "\u2716", word: "Error" },
   stale: { icon: "\u231b", word: "Stale" },
   clear: { icon: "\u2713", word: "All clear" },
+  offline: { icon: "\u26a0", word: "Offline" },
 };
-const STROBE = new Set(["fr_overdue", "overdue"]);
+const BREACHED = new Set(["fr_overdue", "overdue"]);
+const CALM = new Set(["ok", "paused"]);
+const ROW_FONT = { max: 40, min: 24 }; // px at the wall: readable from 5 m, never below 24
 
 const body = document.body;
 const refreshMs = Math.max(500, Number(body.dataset.refresh || 2) * 1000);
+const pageMs = Math.max(2000, Number(body.dataset.pageSeconds || 10) * 1000);
+const rotation = (body.dataset.views || body.dataset.view).split(",").filter(Boolean);
+const rotateMs = Number(body.dataset.rotate || 0) * 1000;
+let view = body.dataset.view;
 let etag = null;
 let board = null;
-let failingSince = null;
-let timer = null;
+let lastContact = Date.now();
+let failing = false;
+let breachedBefore = null;
+window.__chimes = 0;
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,11 +44,10 @@ function el(tag, className, text) {
 function pad(n) { return String(n).padStart(2, "0"); }
 
 function duration(ms) {
-  const sign = ms < 0 ? "-" : "";
   let s = Math.floor(Math.abs(ms) / 1000);
   const d = Math.floor(s / 86400); s %= 86400;
   const text = `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
-  return sign + (d ? `${d}d ` : "") + text;
+  return (ms < 0 ? "-" : "") + (d ? `${d}d ` : "") + text;
 }
 
 function age(iso) {
@@ -47,11 +55,21 @@ function age(iso) {
   const s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
   if (s < 90) return `${s} s`;
   if (s < 5400) return `${Math.floor(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s < 172800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} days`;
+}
+
+// "Ada Lovelace" -> "Ada L.": shortened at a word, never cut mid-word.
+function shortName(name) {
+  if (!name) return "";
+  const words = name.trim().split(/\s+/);
+  const last = words[words.length - 1];
+  if (words.length < 2 || /^\d/.test(last)) return name.trim(); // "Requester 2900…" stays whole
+  return `${words[0]} ${Array.from(last)[0]}.`;
 }
 
 function safeUrl(url) {
-  return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+  return typeof url === "string" && (/^https?:\/\//i.test(url) || /^\/ticket\/\d+$/.test(url)) ? url : null;
 }
 
 function stateBadge(state) {
@@ -84,42 +102,86 @@ function row(t) {
   }
   const subject = el("td", "subject", t.subject);
   subject.title = t.subject + (t.excerpt ? "\n\n" + t.excerpt : "");
-  tr.append(idCell, state, due, subject,
-    el("td", "prio", t.priority_name), el("td", "agent", t.agent || "Unassigned"),
-    el("td", "requester", t.requester || ""), el("td", "status", t.status_name));
+  const prio = el("td", "prio");
+  if (t.priority_name) {
+    const badge = el("span", "prio-badge", t.priority_name);
+    prio.append(badge);
+  }
+  const agent = el("td", "agent", t.agent ? shortName(t.agent) : "Unassigned");
+  agent.title = t.agent || "Unassigned";
+  const requester = el("td", "requester", shortName(t.requester));
+  requester.title = t.requester || "";
+  tr.append(idCell, state, due, subject, prio, agent, requester, el("td", "status", t.status_name));
+  return tr;
+}
+
+function line(className, text) {
+  const tr = el("tr", className);
+  const td = el("td", null, text);
+  td.colSpan = 8;
+  tr.append(td);
   return tr;
 }
 
 function renderCounts(counts) {
-  const box = $("counts");
   const items = [];
   for (const state of Object.keys(STATES)) {
     if (!(state in counts)) continue;
     const item = el("span", `count state-${state}`);
+    item.dataset.n = counts[state];
     item.append(el("b", null, counts[state]), stateBadge(state));
     items.push(item);
   }
-  box.replaceChildren(...items);
+  $("counts").replaceChildren(...items);
 }
 
-function renderSections(sections) {
+// What each section shows: every row when they fit; else calm rows fold into one line, and
+// what still does not fit pages through in place, the breached rows staying put.
+function plan(sections, capacity, pageIndex) {
+  const all = sections.map((s) => ({ section: s, rows: s.tickets, fold: 0, page: null }));
+  const total = all.reduce((n, p) => n + Math.max(1, p.rows.length), 0);
+  if (total <= capacity) return all;
+  for (const p of all) {
+    const calm = p.section.tickets.filter((t) => CALM.has(t.state));
+    p.rows = p.section.tickets.filter((t) => !CALM.has(t.state));
+    p.fold = calm.length;
+  }
+  const need = all.reduce((n, p) => n + Math.max(1, p.rows.length + (p.fold ? 1 : 0)), 0);
+  if (need <= capacity) return all;
+  const pinned = all.map((p) => p.rows.filter((t) => BREACHED.has(t.state)));
+  const rest = all.map((p) => p.rows.filter((t) => !BREACHED.has(t.state)));
+  const fixed = all.reduce((n, p, i) => n + pinned[i].length + (p.fold ? 1 : 0) + (rest[i].length ? 1 : 0), 0);
+  let spare = Math.max(0, capacity - fixed);
+  const wanted = rest.reduce((n, r) => n + r.length, 0) || 1;
+  all.forEach((p, i) => {
+    const share = Math.min(rest[i].length, Math.max(rest[i].length ? 1 : 0, Math.floor(spare * rest[i].length / wanted)));
+    const pages = share ? Math.ceil(rest[i].length / share) : 1;
+    const index = pageIndex % pages;
+    p.rows = pinned[i].concat(rest[i].slice(index * share, index * share + share));
+    if (pages > 1) p.page = { index, pages, hidden: rest[i].length - share };
+  });
+  return all;
+}
+
+function renderSections(sections, planned) {
   const template = $("section-template");
-  const nodes = sections.map((section) => {
+  const nodes = planned.map(({ section, rows, fold, page }) => {
     const node = template.content.firstElementChild.cloneNode(true);
     node.dataset.section = section.key;
     node.querySelector(".section-title").textContent = section.title;
     const parts = Object.entries(section.counts).map(([state, n]) => `${n} ${(STATES[state] || { word: state }).word.toLowerCase()}`);
     node.querySelector(".section-count").textContent = `(${section.tickets.length}${parts.length ? ": " + parts.join(", ") : ""})`;
+    node.querySelector(".section-page").textContent = page ? `page ${page.index + 1} of ${page.pages}` : "";
     const tbody = node.querySelector("tbody");
     if (section.tickets.length === 0) {
-      const tr = el("tr");
-      const td = el("td", "empty", "Nothing here");
-      td.colSpan = 8;
-      tr.append(td);
+      const tr = line("", "Nothing here");
+      tr.firstChild.className = "empty";
       tbody.append(tr);
     } else {
       const fragment = document.createDocumentFragment();
-      for (const t of section.tickets) fragment.append(row(t));
+      for (const t of rows) fragment.append(row(t));
+      if (page) fragment.append(line("pager", `+ ${page.hidden} more, page ${page.index + 1} of ${page.pages}`));
+      if (fold) fragment.append(line("fold", `+ ${fold} more on track`));
       tbody.append(fragment);
     }
     return node;
@@ -127,26 +189,98 @@ function renderSections(sections) {
   $("sections").replaceChildren(...nodes);
 }
 
-function renderLight(data) {
+// How much of the box its content takes (scrollHeight never says less than the box itself).
+function used(box) {
+  const last = box.lastElementChild;
+  return last ? last.getBoundingClientRect().bottom - box.getBoundingClientRect().top : 0;
+}
+
+// Wall density: the largest row text (40 px down to 24 px) at which the plan fits the screen.
+function layout() {
+  if (!board) return;
+  const sections = board.sections;
+  const wall = document.documentElement.dataset.density === "wall";
+  const pageIndex = Math.floor(Date.now() / pageMs);
+  const box = $("sections");
+  if (!wall) {
+    document.documentElement.style.removeProperty("--row-font");
+    renderSections(sections, sections.map((s) => ({ section: s, rows: s.tickets, fold: 0, page: null })));
+    tick();
+    return;
+  }
+  // Measure, do not guess: one row per section shows what a row and a section's head cost at a size.
+  const sample = sections.map((s) => ({ section: s, rows: s.tickets.slice(0, 1), fold: 0, page: null }));
+  const total = sections.reduce((n, s) => n + Math.max(1, s.tickets.length), 0);
+  let font = ROW_FONT.min;
+  let capacity = sections.length;
+  for (let size = ROW_FONT.max; size >= ROW_FONT.min; size -= 2) {
+    document.documentElement.style.setProperty("--row-font", `${size}px`);
+    renderSections(sections, sample);
+    const first = box.querySelector("tbody tr");
+    const rowHeight = first ? first.getBoundingClientRect().height : size * 1.5;
+    const heads = used(box) - box.querySelectorAll("tbody tr").length * rowHeight;
+    font = size;
+    capacity = Math.max(sections.length, Math.floor((box.clientHeight - heads) / rowHeight));
+    if (total <= capacity) break; // the largest size at which every row fits
+  }
+  document.documentElement.style.setProperty("--row-font", `${font}px`);
+  renderSections(sections, plan(sections, capacity, pageIndex));
+  for (let tries = 0; tries < 20 && used(box) > box.clientHeight + 1 && capacity > sections.length; tries++) {
+    capacity -= 1; // rounding, wrapped headings: give back a row until it fits
+    renderSections(sections, plan(sections, capacity, pageIndex));
+  }
+  tick();
+}
+
+function renderLight(state, label) {
   const light = $("light");
-  const state = data.worst;
+  const palette = (board && board.palette) || {};
+  const look = palette[state];
   light.className = `light state-${state}`;
   light.dataset.state = state;
-  light.dataset.strobe = STROBE.has(state) ? "true" : "false";
-  const info = STATES[state] || { word: state };
-  let label = info.word;
-  if (data.light && data.light.state && data.light.state !== state) label += ` (desk light: ${data.light.state})`;
+  light.dataset.strobe = look && look.strobe ? "true" : "false";
+  if (look) light.style.setProperty("--bulb", look.rgb); else light.style.removeProperty("--bulb");
   $("light-label").textContent = label;
-  light.setAttribute("aria-label", `board state: ${info.word}`);
+  light.setAttribute("aria-label", `board state: ${label}`);
+}
+
+function inQuietHours(text, when) {
+  const m = /^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/.exec(text || "");
+  if (!m) return false;
+  const now = when.getHours() * 60 + when.getMinutes();
+  const start = Number(m[1]) * 60 + Number(m[2]);
+  const end = Number(m[3]) * 60 + Number(m[4]);
+  return start <= end ? now >= start && now < end : now >= start || now < end;
+}
+
+// A short two-tone chime, made by Web Audio: no file to fetch.
+function chime() {
+  if (body.dataset.chime !== "on" || inQuietHours(body.dataset.quiet, new Date())) return;
+  window.__chimes += 1;
+  try {
+    const context = new (window.AudioContext || window.webkitAudioContext)();
+    [880, 660].forEach((hz, i) => {
+      const tone = context.createOscillator();
+      const gain = context.createGain();
+      tone.frequency.value = hz;
+      gain.gain.setValueAtTime(0.2, context.currentTime + i * 0.25);
+      gain.gain.exponentialRampToValueAtTime(0.001, context.currentTime + i * 0.25 + 0.4);
+      tone.connect(gain).connect(context.destination);
+      tone.start(context.currentTime + i * 0.25);
+      tone.stop(context.currentTime + i * 0.25 + 0.45);
+    });
+  } catch (error) { /* no audio device: the wall still shows it */ }
 }
 
 function render(data) {
+  const before = breachedBefore;
   board = data;
+  breachedBefore = data.breached;
+  if (before !== null && data.breached > before) chime();
   $("loading")?.remove();
-  $("view-title").textContent = data.agent ? `· ${data.view.title} · ${data.agent.name || "agent " + data.agent.id}` : `· ${data.view.title}`;
-  renderLight(data);
+  const viewName = data.view.title + (data.agent ? ` · ${data.agent.name || "agent " + data.agent.id}` : "");
+  $("view-title").textContent = rotation.length > 1 ? `${viewName} (${rotation.indexOf(view) + 1}/${rotation.length})` : viewName;
   renderCounts(data.counts);
-  renderSections(data.sections);
   const unreadable = $("unreadable-banner");
   unreadable.hidden = !data.unreadable.length;
   unreadable.textContent = data.unreadable.length
@@ -155,36 +289,57 @@ function render(data) {
       (data.unreadable.length > 5 ? "; …" : "") + ". The board may be incomplete."
     : "";
   document.title = `${STATES[data.worst]?.word || data.worst} · ${document.title.split(" · ").slice(-2).join(" · ")}`;
-  tick();
+  layout();
+}
+
+// Offline: the server has not answered for two refresh intervals (a busy page is not offline).
+function offline() {
+  return failing && Date.now() - lastContact > 2 * refreshMs;
 }
 
 function tick() {
   const now = Date.now();
   $("clock").textContent = new Date(now).toLocaleTimeString();
-  if (!board) return;
+  if (!board) {
+    if (offline()) renderLight("offline", "Offline");
+    return;
+  }
   for (const cell of document.querySelectorAll("td.due[data-due]")) {
     const left = Date.parse(cell.dataset.due) - now;
     cell.textContent = left >= 0 ? duration(left) : `+${duration(-left)}`;
   }
+  const lost = offline();
+  const info = STATES[board.worst] || { word: board.worst };
+  let label = lost ? "Offline" : info.word;
+  if (!lost && board.light && board.light.state && board.light.state !== board.worst) label += ` (desk light: ${board.light.state})`;
+  renderLight(lost ? "offline" : board.worst, label);
+
+  const breached = $("breached");
+  breached.dataset.count = lost ? "offline" : String(board.breached);
+  $("breached-count").textContent = lost ? "?" : String(board.breached);
+  $("breached-label").textContent = lost ? "Offline: cannot reach the server" : "breached";
+  $("breached-oldest").textContent = !lost && board.oldest_breach ? `oldest ${age(board.oldest_breach.due_at)}` : "";
   const next = board.next_breach;
-  $("next-breach").textContent = next ? duration(Math.max(0, Date.parse(next.due_at) - now)) : "none due";
+  $("next-breach-label").textContent = next ? "Next breach in" : "No deadline ahead";
+  $("next-breach").textContent = next ? duration(Math.max(0, Date.parse(next.due_at) - now)) : "";
   $("next-breach-ticket").textContent = next ? `#${next.id}` : "";
+
   const health = board.health;
   const stale = $("stale-banner");
   stale.hidden = !board.stale;
+  stale.className = `banner ${health.status === "error" ? "banner-error" : "banner-stale"}`;
   if (board.stale) {
-    const what = health.status === "error" ? "The last sync failed" : "The data is out of date";
-    stale.textContent = `${what}: data is ${age(board.data_as_of)} old` +
-      (health.last_error ? ` (${health.last_error})` : health.reason ? ` (${health.reason})` : "") +
-      ". Showing the last good data.";
+    const what = health.status === "error" ? "The data cannot be trusted" : "The data is out of date";
+    const shown = board.data_as_of ? ` Showing the last good data, from ${age(board.data_as_of)} ago.` : " There is no good data to show yet.";
+    stale.textContent = `${what}: ${health.last_error || health.reason}.${shown}`;
   }
-  $("data-age").textContent = `Data as of ${board.data_as_of ? new Date(board.data_as_of).toLocaleTimeString() : "never"} (${age(board.data_as_of)} ago) · ${board.total} tickets`;
+  $("data-age").textContent = board.data_as_of
+    ? `Data from ${new Date(board.data_as_of).toLocaleTimeString()} (${age(board.data_as_of)} ago) · ${board.total} tickets`
+    : `No data yet · ${board.total} tickets`;
   renderAlerts(board.alerts, now);
-  const offline = $("offline-banner");
-  offline.hidden = failingSince === null;
-  if (failingSince !== null) {
-    offline.textContent = `Cannot reach the dashboard server for ${age(new Date(failingSince).toISOString())}: showing what it last sent.`;
-  }
+  const banner = $("offline-banner");
+  banner.hidden = !lost;
+  if (lost) banner.textContent = `Cannot reach the dashboard server for ${age(new Date(lastContact).toISOString())}: showing what it last sent.`;
 }
 
 function renderAlerts(alerts, now) {
@@ -200,26 +355,42 @@ function renderAlerts(alerts, now) {
 }
 
 async function poll() {
-  const params = new URLSearchParams({ view: body.dataset.view });
+  const params = new URLSearchParams({ view });
   if (body.dataset.agent) params.set("agent", body.dataset.agent);
+  const abort = new AbortController();
+  const timeout = setTimeout(() => abort.abort(), Math.max(2 * refreshMs, 3000)); // a hung server is a lost one
   try {
     const headers = etag ? { "If-None-Match": etag } : {};
-    const response = await fetch(`/api/board?${params}`, { headers, cache: "no-store", credentials: "same-origin" });
+    const response = await fetch(`/api/board?${params}`,
+      { headers, cache: "no-store", credentials: "same-origin", signal: abort.signal });
     if (response.status === 200) {
       etag = response.headers.get("ETag");
-      render(await response.json());
-    } else if (response.status !== 304) {
+      const data = await response.json();
+      lastContact = Date.now();
+      failing = false;
+      render(data);
+    } else if (response.status === 304) {
+      lastContact = Date.now();
+      failing = false;
+    } else {
       throw new Error(`HTTP ${response.status}`);
     }
-    failingSince = null;
   } catch (error) {
-    if (failingSince === null) failingSince = Date.now();
+    failing = true;
+  } finally {
+    clearTimeout(timeout);
   }
   tick();
-  timer = setTimeout(poll, refreshMs);
+  setTimeout(poll, refreshMs);
 }
 
-function remembered(key, attribute, values) {
+function rotate() {
+  view = rotation[(rotation.indexOf(view) + 1) % rotation.length];
+  etag = null;
+  breachedBefore = null; // another view's count is not a new breach
+}
+
+function remembered(key, attribute, values, then) {
   const saved = localStorage.getItem(key);
   if (values.includes(saved)) document.documentElement.dataset[attribute] = saved;
   return () => {
@@ -227,17 +398,21 @@ function remembered(key, attribute, values) {
     const next = values[(values.indexOf(current) + 1) % values.length];
     document.documentElement.dataset[attribute] = next;
     localStorage.setItem(key, next);
+    if (then) then();
   };
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   $("theme-toggle").addEventListener("click", remembered("ticketdash-theme", "theme", ["dark", "light"]));
-  $("density-toggle").addEventListener("click", remembered("ticketdash-density", "density", ["wall", "desk"]));
+  $("density-toggle").addEventListener("click", remembered("ticketdash-density", "density", ["wall", "desk"], layout));
   $("view-select").addEventListener("change", (event) => {
     const params = new URLSearchParams(location.search);
     params.set("view", event.target.value);
     location.search = params.toString();
   });
+  window.addEventListener("resize", layout);
   setInterval(tick, 1000);
+  setInterval(layout, pageMs);
+  if (rotation.length > 1 && rotateMs) setInterval(rotate, rotateMs);
   poll();
 });

@@ -76,3 +76,22 @@ def test_the_demo_keeps_going_round_after_round(tmp_path: Path) -> None:
             pass
         clock.sleep(5)
     assert {101, 102, 103, 104} <= seen and {1001, 1011, 1021} <= seen  # three rounds of new tickets
+
+
+def test_the_demo_reads_like_a_real_helpdesk_and_holds_fr_overdue_long_enough(tmp_path: Path) -> None:
+    from watcher.demo import AGENTS, REQUESTERS
+
+    config = configuration.load(ROOT / "config" / "demo.toml", environ={})
+    clock = SimulatedTime()
+    store = TicketStore(tmp_path)
+    watcher = Watcher(config, store, DemoSource(clock=clock, sleep=clock.sleep), clock=clock)
+    start, fr_overdue, texts = clock.now, 0.0, set()
+    while clock.now - start < timedelta(minutes=5):
+        watcher.run_cycle()
+        _, states = board(store, clock.now, config.stale_after)
+        fr_overdue += config.watcher.interval if "fr_overdue" in states else 0
+        texts |= {t.get("subject", "") + t.get("description_text", "") for t in store.snapshot().tickets.values()}
+        clock.sleep(config.watcher.interval)
+    assert fr_overdue >= 60  # a visitor sees the worst state, not a 25-second flash
+    for text in texts | set(AGENTS.values()) | set(REQUESTERS.values()):
+        assert not set(text) & set("<>\u202a\u202b\u202c\u202d\u202e"), text

@@ -251,3 +251,13 @@ def test_the_monitoring_docs_use_metrics_that_exist(board_env) -> None:
     text = board_env.client().get("/metrics").get_data(as_text=True)
     exposed = set(re.findall(r"^(ticketdash_\w+?)(?:\{| )", text, re.M))
     assert used - {"ticketdash"} <= exposed
+
+
+def test_the_demos_ticket_numbers_link_to_the_dashboards_own_ticket_page(board_env) -> None:
+    put_ticket(board_env.tickets, ticket(101, subject="<b>Laptop</b> fan"))
+    client = board_env.client(watcher={"source": "demo"})
+    row = board(client)["sections"][0]["tickets"][0]
+    assert row["url"] == "/ticket/101"
+    page = client.get("/ticket/101").get_data(as_text=True)
+    assert "&lt;b&gt;Laptop&lt;/b&gt; fan" in page and "<b>Laptop" not in page
+    assert client.get("/ticket/999").status_code == 404

@@ -51,7 +51,8 @@ class BoardRules:
             stale_after=config.stale_after,
             waiting=frozenset(s.casefold() for s in config.gui.waiting_on_agent_statuses),
             other=frozenset(s.casefold() for s in config.gui.other_statuses),
-            url_base=config.freshservice.ticket_url_base,
+            # The demo has no Freshservice to link to: its links open the dashboard's own ticket page.
+            url_base="/ticket/" if config.watcher.source == "demo" else config.freshservice.ticket_url_base,
         )
 
     def section_of(self, status_name: str, replied: bool) -> str:

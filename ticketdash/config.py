@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ticketdash import timefmt
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "ticketdash.toml"
 CONFIG_ENV = "TICKETDASH_CONFIG"
@@ -157,6 +159,9 @@ class GuiSettings:
     title: str = _setting("Helpdesk", "the page's heading")
     default_view: str = _setting("all", "the view shown at /")
     refresh_seconds: float = _setting(2.0, "how often an open page asks for changes", min=0.5)
+    page_seconds: float = _setting(10.0, "on the wall, rows that do not fit page through this often", min=2.0)
+    chime: bool = _setting(False, "the page chimes on each new breach (Web Audio; kiosk.sh lets it play)")
+    chime_quiet_hours: str = _setting("", "e.g. 19:00-07:00: no chime then (the TV's local time)")
     rescan_seconds: float = _setting(30.0, "full re-read of tickets/ as a safety net", min=1.0)
     waiting_on_agent_statuses: list[str] = _setting(
         ["Customer Responded", "Waiting on Agent"], "statuses of the Waiting on agent section"
@@ -185,6 +190,13 @@ class ViewSettings:
                 and (not self.workspaces or ticket.get("workspace_id") in self.workspaces)
                 and (not self.types or ticket.get("type") in self.types)
                 and (agent is None or ticket.get("responder_id") == agent))
+
+
+@dataclass(frozen=True)
+class WallSettings:
+    title: str = _setting("", "what the TV shows as its name (default: the wall's name)")
+    views: list[str] = _setting(["all"], "the views this TV rotates through")
+    rotate_seconds: float = _setting(30.0, "how long each view stays on screen", min=5.0)
 
 
 DEFAULT_EFFECTS = {
@@ -289,6 +301,7 @@ class Config:
     blinky: BlinkySettings
     logging: LoggingSettings
     views: dict[str, ViewSettings] = field(default_factory=dict)
+    walls: dict[str, WallSettings] = field(default_factory=dict)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     routes: list[RouteSettings] = field(default_factory=list)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
@@ -349,12 +362,13 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
 
     sections: dict[str, Any] = {}
     sections.update(_alerts(path, raw.pop("alerts", {})))
+    walls = raw.pop("walls", {})
     views = raw.pop("views", {})
     if not isinstance(views, dict):
         raise ConfigError(f"{path}: views: expected [views.<slug>] tables")
     for name, value in raw.items():
         if name not in SECTIONS:
-            known = ", ".join([*SECTIONS, "views", "alerts"])
+            known = ", ".join([*SECTIONS, "views", "walls", "alerts"])
             raise ConfigError(f"{path}: [{name}]: unknown section (known: {known})")
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: {name}: expected a [{name}] section")
@@ -372,7 +386,12 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             raise ConfigError(f"{path}: [views.{slug}]: a view is a table with a lower-case slug other than 'all'")
         view = _build(path, f"views.{slug}", ViewSettings, values)
         sections["views"][slug] = dataclasses.replace(view, title=view.title or slug.replace("-", " ").title())
+    sections["walls"] = _walls(path, walls, sections["views"])
     gui: GuiSettings = sections["gui"]
+    try:
+        timefmt.parse_quiet_hours(gui.chime_quiet_hours)
+    except ValueError as error:
+        raise ConfigError(f"{path}: [gui] chime_quiet_hours: {error}") from None
     if gui.default_view != "all" and gui.default_view not in sections["views"]:
         raise ConfigError(f"{path}: [gui] default_view: no view {gui.default_view!r} (define [views.{gui.default_view}])")
     for network in gui.allow_networks:
@@ -385,6 +404,24 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
            or _read_secret(sections["freshservice"].api_key_file))
     return Config(path=path, api_key=Secret(key) if key else None,
                   access_key=_access_key(path, gui.access_key_file), **sections)
+
+
+def _walls(path: Path, raw: Any, views: dict[str, ViewSettings]) -> dict[str, WallSettings]:
+    """``[walls.<name>]``: what each TV rotates through, at ``/wall/<name>``."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: walls: expected [walls.<name>] tables")
+    walls = {}
+    for name, values in raw.items():
+        if not isinstance(values, dict) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+            raise ConfigError(f"{path}: [walls.{name}]: a wall is a table with a lower-case name")
+        wall = _build(path, f"walls.{name}", WallSettings, values)
+        for view in wall.views:
+            if view != "all" and view not in views:
+                raise ConfigError(f"{path}: [walls.{name}] views: no view {view!r} (define [views.{view}])")
+        if not wall.views:
+            raise ConfigError(f"{path}: [walls.{name}] views: a wall needs at least one view")
+        walls[name] = dataclasses.replace(wall, title=wall.title or name.replace("-", " ").title())
+    return walls
 
 
 def _alerts(path: Path, raw: Any) -> dict[str, Any]:
@@ -515,7 +552,8 @@ def _convert(where: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
 def reference() -> str:
     """Every setting as a Markdown table (the README's configuration reference is this text)."""
     rows = ["| key | default | what it does |", "| --- | --- | --- |"]
-    for name, cls in [*SECTIONS.items(), ("views.<slug>", ViewSettings), ("alerts", AlertSettings),
+    for name, cls in [*SECTIONS.items(), ("views.<slug>", ViewSettings), ("walls.<name>", WallSettings),
+                      ("alerts", AlertSettings),
                       ("[alerts.routes]", RouteSettings), ("alerts.reminders", ReminderSettings),
                       ("alerts.summary", SummarySettings)]:
         for f in dataclasses.fields(cls):

@@ -1,0 +1,188 @@
+"""The wall at a glance, in Debian's Chromium at 1920x1080: fits any queue, leads with breaches,
+reads from 5 m, never says all clear without its server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import iso_in, put_ticket, ticket
+
+pytestmark = pytest.mark.slow
+
+NOT_RESPONDED = {"first_responded_at": None}
+
+
+def queue(folder, total: int, breached: int) -> None:
+    """A real queue: some breached, many on track or waiting, spread over the three sections."""
+    for n in range(1, total + 1):
+        if n <= breached:
+            fields = {"due_by": iso_in(minutes=-n)}
+        elif n % 5 == 0:
+            fields = {"status": 3}  # pending: other active, paused
+        elif n % 7 == 0:
+            fields = {"stats": {"requester_responded_at": iso_in(minutes=-3)}}  # waiting on agent
+        elif n % 3 == 0:
+            fields = {"due_by": iso_in(hours=6)}  # warning
+        else:
+            fields = {}
+        put_ticket(folder, ticket(n, subject=f"Queue ticket {n} about something that matters", **fields))
+
+
+def px(page, selector: str) -> float:
+    return page.evaluate(f"parseFloat(getComputedStyle(document.querySelector({selector!r})).fontSize)")
+
+
+def no_scroll(page) -> bool:
+    return page.evaluate("document.scrollingElement.scrollHeight <= innerHeight + 1")
+
+
+def on_screen(page, selector: str) -> bool:
+    return page.evaluate(f"""[...document.querySelectorAll({selector!r})].every(e => {{
+        const r = e.getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight + 1; }})""")
+
+
+def test_a_120_ticket_queue_fits_one_screen_with_every_breach(gui_server, page) -> None:
+    server = gui_server().start()
+    queue(server.tickets, 120, breached=15)
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='15']")
+    page.wait_for_function("() => document.querySelectorAll('.section').length === 3")
+    assert no_scroll(page)
+    assert on_screen(page, ".section h2")  # every section, with its counts
+    for n in range(1, 16):
+        assert on_screen(page, f"tr[data-id='{n}']"), f"breached ticket {n} off screen"
+    assert page.locator("tr.fold").count() >= 1 and "more on track" in page.locator("tr.fold").first.inner_text()
+    row_font = px(page, "tr[data-id='1'] td.subject")
+    assert row_font >= 24
+    assert px(page, "#breached-count") >= 64 and page.locator("#breached-count").inner_text() == "15"
+    assert px(page, "#data-age") >= row_font
+    cut = page.evaluate("[...document.querySelectorAll('td.state, td.agent, td.status, td.prio')]"
+                        ".filter(c => c.scrollWidth > c.clientWidth + 1).length")
+    assert cut == 0
+    assert page.locator("tr[data-id='1'] .state-word").inner_text().endswith("Overdue")
+    assert page.errors == []
+
+
+def test_a_small_queue_reads_large(gui_server, page) -> None:
+    server = gui_server().start()
+    queue(server.tickets, 8, breached=1)
+    put_ticket(server.tickets, ticket(9, fr_due_by=iso_in(minutes=-1), stats=NOT_RESPONDED))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='9']")
+    assert px(page, "tr[data-id='9'] td.subject") >= 32
+    assert page.locator("tr[data-id='9'] .state-word").inner_text().endswith("FR overdue")
+    assert page.evaluate("(() => { const c = document.querySelector(\"tr[data-id='9'] td.state\");"
+                         " return c.scrollWidth <= c.clientWidth; })()")
+    assert page.locator("tr.fold, tr.pager").count() == 0 and no_scroll(page)
+
+
+def test_what_still_does_not_fit_pages_in_place_and_breaches_stay(gui_server, page) -> None:
+    server = gui_server(gui={"page_seconds": 2})
+    server.start()
+    for n in range(1, 81):  # nothing calm to fold: all critical, five breached
+        put_ticket(server.tickets, ticket(n, due_by=iso_in(minutes=-n) if n <= 5 else iso_in(hours=2, minutes=n)))
+    page.goto(server.url)
+    page.wait_for_selector("tr.pager")
+    assert no_scroll(page)
+    indicator = page.locator(".section-page").first.inner_text()
+    assert indicator.startswith("page ")
+    first = page.locator("[data-section=open] tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.id)")
+    page.wait_for_function("f => [...document.querySelectorAll('[data-section=open] tr[data-id]')]"
+                           ".map(r => r.dataset.id).join() !== f.join()", arg=first, timeout=6000)
+    second = page.locator("[data-section=open] tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.id)")
+    assert {"1", "2", "3", "4", "5"} <= set(first) & set(second)  # the breached rows stay put
+    assert no_scroll(page)
+
+
+def test_the_headline_leads_with_breaches_and_counts_only_the_rest_as_next(gui_server, page) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1, due_by=iso_in(minutes=-30)))
+    put_ticket(server.tickets, ticket(2, fr_due_by=iso_in(minutes=-5), stats=NOT_RESPONDED))
+    put_ticket(server.tickets, ticket(3, due_by=iso_in(hours=1)))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='3']")
+    assert page.locator("#breached-count").inner_text() == "2"
+    assert page.locator("#breached-oldest").inner_text().startswith("oldest 30 min")
+    assert page.locator("#next-breach-ticket").inner_text() == "#3"
+    assert page.locator("#next-breach").inner_text().startswith("00:59")
+
+
+def test_zero_breaches_are_shown_calmly_and_nothing_blinks(gui_server, page) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='1']")
+    assert page.locator("#breached-count").inner_text() == "0"
+    animated = page.evaluate("[...document.querySelectorAll('*')].filter(e => "
+                             "getComputedStyle(e).animationName !== 'none').length")
+    assert animated == 0
+
+
+def test_the_page_light_uses_the_desk_lights_colours(gui_server, page) -> None:
+    server = gui_server(blinky={"effects": {"clear": "blue", "overdue": "strobe #ff8000"}}).start()
+    put_ticket(server.tickets, ticket(1))
+    page.goto(server.url)
+    page.wait_for_function("() => document.querySelector('#light').dataset.state === 'clear'")
+    assert page.evaluate("getComputedStyle(document.querySelector('.bulb')).backgroundColor") == "rgb(0, 0, 255)"
+    put_ticket(server.tickets, ticket(2, due_by=iso_in(minutes=-1)))
+    page.wait_for_function("() => document.querySelector('#light').dataset.state === 'overdue'", timeout=5000)
+    assert page.evaluate("getComputedStyle(document.querySelector('.bulb')).backgroundColor") == "rgb(255, 128, 0)"
+    assert page.locator("#light").get_attribute("data-strobe") == "true"
+
+
+def test_blinking_respects_reduced_motion(gui_server, browser) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1, fr_due_by=iso_in(minutes=-1), stats=NOT_RESPONDED))
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("tr[data-id='1']")
+        animated = page.evaluate("[...document.querySelectorAll('*')].filter(e => "
+                                 "getComputedStyle(e).animationName !== 'none').length")
+        assert animated == 0
+    finally:
+        context.close()
+
+
+def test_a_wall_rotates_its_views_and_names_each(gui_server, page) -> None:
+    server = gui_server(**{"views.network": {"title": "Network team", "groups": [31000000002]},
+                           "walls.lobby": {"views": ["all", "network"], "rotate_seconds": 5}})
+    server.start()
+    put_ticket(server.tickets, ticket(1))
+    put_ticket(server.tickets, ticket(2, group_id=31000000002))
+    page.goto(server.url + "/wall/lobby")
+    page.wait_for_function("() => document.querySelector('#view-title').textContent.startsWith('All tickets (1/2)')")
+    assert "Lobby" in page.title() and "Lobby" in page.locator("h1").inner_text()
+    page.wait_for_function("() => document.querySelector('#view-title').textContent.startsWith('Network team (2/2)')",
+                           timeout=10_000)
+    page.wait_for_function("() => document.querySelectorAll('tr[data-id]').length === 1", timeout=5000)
+    assert page.goto(server.url + "/wall/nope").status == 404
+
+
+def test_a_new_breach_chimes_but_not_in_quiet_hours(gui_server, page) -> None:
+    server = gui_server(gui={"chime": True}).start()
+    put_ticket(server.tickets, ticket(1))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='1']")
+    assert page.evaluate("window.__chimes") == 0
+    put_ticket(server.tickets, ticket(2, due_by=iso_in(minutes=-1)))
+    page.wait_for_function("() => window.__chimes === 1", timeout=5000)
+
+    quiet = gui_server(gui={"chime": True, "chime_quiet_hours": "00:00-23:59"}).start()
+    put_ticket(quiet.tickets, ticket(1))
+    page.goto(quiet.url)
+    page.wait_for_selector("tr[data-id='1']")
+    put_ticket(quiet.tickets, ticket(2, due_by=iso_in(minutes=-1)))
+    page.wait_for_selector("tr[data-id='2']", timeout=5000)
+    assert page.evaluate("window.__chimes") == 0
+
+
+def test_chime_is_off_by_default(gui_server, page) -> None:
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(1))
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='1']")
+    put_ticket(server.tickets, ticket(2, due_by=iso_in(minutes=-1)))
+    page.wait_for_selector("tr[data-id='2']", timeout=5000)
+    assert page.evaluate("window.__chimes") == 0
