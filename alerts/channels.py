@@ -47,7 +47,7 @@ def shown(url: str) -> str:
 
 def secret_parts(url: str) -> list[str]:
     """The pieces of *url* that may be secret (for masking in logs): the URL and its longer tokens."""
-    pieces = [url]
+    pieces = [url] if len(url) >= 8 else []
     try:
         parts = urlsplit(url)
     except ValueError:
