@@ -13,8 +13,8 @@ id and reason, and the board is ``error``; the other tickets are still shown.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, Iterator, Mapping
 
