@@ -148,8 +148,13 @@ function plan(sections, capacity, pageIndex) {
   }
   const need = all.reduce((n, p) => n + Math.max(1, p.rows.length + (p.fold ? 1 : 0)), 0);
   if (need <= capacity) return all;
-  const pinned = all.map((p) => p.rows.filter((t) => BREACHED.has(t.state)));
-  const rest = all.map((p) => p.rows.filter((t) => !BREACHED.has(t.state)));
+  let pinned = all.map((p) => p.rows.filter((t) => BREACHED.has(t.state)));
+  let rest = all.map((p) => p.rows.filter((t) => !BREACHED.has(t.state)));
+  const lines = all.reduce((n, p) => n + (p.fold ? 1 : 0) + 1, 0);
+  if (pinned.reduce((n, r) => n + r.length, 0) + lines > capacity) {
+    pinned = all.map(() => []); // more breaches than the screen holds: they page too, most urgent first
+    rest = all.map((p) => p.rows);
+  }
   const fixed = all.reduce((n, p, i) => n + pinned[i].length + (p.fold ? 1 : 0) + (rest[i].length ? 1 : 0), 0);
   let spare = Math.max(0, capacity - fixed);
   const wanted = rest.reduce((n, r) => n + r.length, 0) || 1;

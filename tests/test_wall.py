@@ -186,3 +186,17 @@ def test_chime_is_off_by_default(gui_server, page) -> None:
     put_ticket(server.tickets, ticket(2, due_by=iso_in(minutes=-1)))
     page.wait_for_selector("tr[data-id='2']", timeout=5000)
     assert page.evaluate("window.__chimes") == 0
+
+
+def test_more_breaches_than_the_screen_holds_page_too(gui_server, page) -> None:
+    server = gui_server(gui={"page_seconds": 2}).start()
+    for n in range(1, 61):
+        put_ticket(server.tickets, ticket(n, due_by=iso_in(minutes=-n)))
+    page.goto(server.url)
+    page.wait_for_selector("tr.pager")
+    assert no_scroll(page) and page.locator("#breached-count").inner_text() == "60"
+    shown = page.locator("tr[data-id]").count()
+    assert shown >= 15 and on_screen(page, "tr[data-id]")
+    first = page.locator("tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.id).join()")
+    page.wait_for_function("f => [...document.querySelectorAll('tr[data-id]')].map(r => r.dataset.id).join() !== f",
+                           arg=first, timeout=6000)
