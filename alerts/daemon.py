@@ -245,8 +245,12 @@ class Alerts:
         window.extend([moment] * len(items))
         not_before = quiet_hours_end(route.quiet, now) or now
         for event, title, body in items:
-            for index, url in enumerate(route.urls):
-                self.state.enqueue(f"{route.name}|{index}|{event}", route.name, url, title, body, now, not_before)
+            self._to_channels(route, event, title, body, now, not_before)
+
+    def _to_channels(self, route: Route, event: str, title: str, body: str, now: datetime,
+                     not_before: datetime) -> None:
+        for index, url in enumerate(route.urls):
+            self.state.enqueue(f"{route.name}|{index}|{event}", route.name, url, title, body, now, not_before)
 
     # -- reminders and the weekly summary ---------------------------------
 
@@ -298,8 +302,7 @@ class Alerts:
 
     def _send_to(self, route: Route, event: str, title: str, body: str, now: datetime) -> None:
         with self.state.transaction():
-            for index, url in enumerate(route.urls):
-                self.state.enqueue(f"{route.name}|{index}|{event}", route.name, url, title, body, now, now)
+            self._to_channels(route, event, title, body, now, now)
 
     # -- delivery --------------------------------------------------------
 

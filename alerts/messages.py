@@ -22,7 +22,6 @@ WORDS = {
     "attention": "Needs attention", "ok": "On track", "paused": "Paused", "stale": "Stale", "error": "Error",
     "clear": "All clear",
 }
-PRIORITIES = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
@@ -54,7 +53,7 @@ def ticket_message(row: Row, state: str, recovered_from: str | None = None) -> t
     lines = [
         f"Ticket #{row.id}: {subject}",
         f"State: {WORDS.get(state, state)} ({due})",
-        f"Priority: {PRIORITIES.get(row.priority, 'none')} · Agent: {clean(f['agent'], 60) or 'unassigned'}"
+        f"Priority: {f['priority_name'] or 'none'} · Agent: {clean(f['agent'], 60) or 'unassigned'}"
         + (f" · Group: {clean(f['group'], 60)}" if f.get("group") else ""),
         f["url"],
     ]

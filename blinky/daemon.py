@@ -18,11 +18,11 @@ from typing import Any, Callable, Protocol
 import requests
 
 from ticketdash import rules, timefmt
-from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
 from ticketdash.board import BoardRules, Judge
 from ticketdash.config import Config, ConfigError, ViewSettings
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore, atomic_write, encode
+from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
 from blinky.device import OFF, Effect, Lights, parse_effect
 
 logger = logging.getLogger(__name__)

@@ -129,12 +129,8 @@ class Board:
         }
         parts = []
         for key, title in SECTIONS:
-            rows = verdict.sections[key]
-            section_counts: dict[str, int] = {}
-            for row in rows:
-                section_counts[row.state] = section_counts.get(row.state, 0) + 1
-            meta = _dumps({"key": key, "title": title, "counts": section_counts})
-            parts.append(meta[:-1] + ',"tickets":[' + ",".join(self._json(r) for r in rows) + "]}")
+            meta = _dumps({"key": key, "title": title, "counts": verdict.section_counts(key)})
+            parts.append(meta[:-1] + ',"tickets":[' + ",".join(self._json(r) for r in verdict.sections[key]) + "]}")
         content = _dumps(head)[:-1] + ',"sections":[' + ",".join(parts) + "]}"
         if len(self.encoded) > 2 * len(self.judge.rows) + 100:  # forget tickets that left
             self.encoded = {i: e for i, e in self.encoded.items() if i in self.judge.rows}

@@ -38,11 +38,9 @@ class _Collector:
         by_section = GaugeMetricFamily("ticketdash_section_tickets", "Active tickets by section and state",
                                        labels=["section", "state"])
         for key, _ in SECTIONS:
-            counts = dict.fromkeys(rules.TICKET_STATES, 0)
-            for row in v.sections[key]:
-                counts[row.state] += 1
-            for state, count in counts.items():
-                by_section.add_metric([key, state], count)
+            counts = v.section_counts(key)
+            for state in rules.TICKET_STATES:
+                by_section.add_metric([key, state], counts.get(state, 0))
         yield by_section
 
         yield _one_hot("ticketdash_board_state", "The board's worst state (1 for the current one)", rules.BOARD_STATES,

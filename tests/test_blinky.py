@@ -185,13 +185,18 @@ def test_remote_mode_without_the_key_is_stale(tmp_path: Path, fake_lights, gui_s
         wait_for(lambda: "401" in run.status().get("reason", ""), what="the reason in the status file")
 
 
-def test_the_process_turns_the_light_off_on_sigterm(tmp_path: Path, fake_lights) -> None:
+def critical_blinky(tmp_path: Path, fake_lights):
+    """A plugged light and ``python -m blinky`` on a folder with one critical ticket: (folder, config, process)."""
     fake_lights.plug()
     folder = folder_with(tmp_path, ticket(1, due_by=iso_in(hours=2)))
     config = write_config(tmp_path / "config", {"freshservice": {"domain": "a.freshservice.com"},
                                                 "paths": {"tickets": "../tickets"}, "blinky": {"device": "luxafor"}},
                           token=None)
-    process = start_module("blinky", "--config", str(config), env=fake_lights.env())
+    return folder, config, start_module("blinky", "--config", str(config), env=fake_lights.env())
+
+
+def test_the_process_turns_the_light_off_on_sigterm(tmp_path: Path, fake_lights) -> None:
+    folder, _, process = critical_blinky(tmp_path, fake_lights)
     try:
         wait_for(lambda: last(fake_lights) == RED, what="critical from the process")
     finally:

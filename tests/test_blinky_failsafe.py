@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ticketdash.board import Judge
-from tests.conftest import iso_in, put_ticket, run_module, start_module, ticket, wait_for, write_config
-from tests.test_blinky import GREEN, MAGENTA, RED, Running, folder_with, last
+from tests.conftest import iso_in, put_ticket, run_module, ticket, wait_for, write_config
+from tests.test_blinky import GREEN, MAGENTA, RED, Running, critical_blinky, folder_with, last
 
 
 def test_an_exception_while_judging_shows_error_not_the_last_colour(tmp_path: Path, fake_lights, monkeypatch) -> None:
@@ -73,12 +73,7 @@ def test_a_remote_answer_nested_very_deep_is_an_error(tmp_path: Path, fake_light
 
 
 def test_a_second_blinky_exits_2_and_leaves_the_first_alone(tmp_path: Path, fake_lights) -> None:
-    fake_lights.plug()
-    folder = folder_with(tmp_path, ticket(1, due_by=iso_in(hours=2)))
-    config = write_config(tmp_path / "config", {"freshservice": {"domain": "a.freshservice.com"},
-                                                "paths": {"tickets": "../tickets"}, "blinky": {"device": "luxafor"}},
-                          token=None)
-    first = start_module("blinky", "--config", str(config), env=fake_lights.env())
+    folder, config, first = critical_blinky(tmp_path, fake_lights)
     try:
         wait_for(lambda: last(fake_lights) == RED, what="the first blinky's red")
         status = (folder / "_light.json").read_bytes()

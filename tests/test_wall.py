@@ -162,30 +162,27 @@ def test_a_wall_rotates_its_views_and_names_each(gui_server, page) -> None:
 
 def test_a_new_breach_chimes_but_not_in_quiet_hours(gui_server, page) -> None:
     server = gui_server(gui={"chime": True}).start()
-    put_ticket(server.tickets, ticket(1))
-    page.goto(server.url)
-    page.wait_for_selector("tr[data-id='1']")
-    assert page.evaluate("window.__chimes") == 0
-    put_ticket(server.tickets, ticket(2, due_by=iso_in(minutes=-1)))
+    breach_while_watching(server, page, lambda: page.evaluate("window.__chimes") == 0)
     page.wait_for_function("() => window.__chimes === 1", timeout=5000)
 
     quiet = gui_server(gui={"chime": True, "chime_quiet_hours": "00:00-23:59"}).start()
-    put_ticket(quiet.tickets, ticket(1))
-    page.goto(quiet.url)
-    page.wait_for_selector("tr[data-id='1']")
-    put_ticket(quiet.tickets, ticket(2, due_by=iso_in(minutes=-1)))
-    page.wait_for_selector("tr[data-id='2']", timeout=5000)
+    breach_while_watching(quiet, page)
     assert page.evaluate("window.__chimes") == 0
 
 
 def test_chime_is_off_by_default(gui_server, page) -> None:
-    server = gui_server().start()
+    breach_while_watching(gui_server().start(), page)
+    assert page.evaluate("window.__chimes") == 0
+
+
+def breach_while_watching(server, page, before=lambda: True) -> None:
+    """A calm wall is open; then ticket 2 breaches and reaches the page."""
     put_ticket(server.tickets, ticket(1))
     page.goto(server.url)
     page.wait_for_selector("tr[data-id='1']")
+    assert before()
     put_ticket(server.tickets, ticket(2, due_by=iso_in(minutes=-1)))
     page.wait_for_selector("tr[data-id='2']", timeout=5000)
-    assert page.evaluate("window.__chimes") == 0
 
 
 def test_more_breaches_than_the_screen_holds_page_too(gui_server, page) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator, Mapping
 from ticketdash import rules, timefmt
 from ticketdash.config import Config
 from ticketdash.live import Entry, FolderView
+from ticketdash.store import is_id
 
 SECTIONS = (("open", "Open"), ("waiting", "Waiting on agent"), ("other", "Other active"))
 PRIORITY_NAMES = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
@@ -113,6 +114,13 @@ class Verdict:
         for key, _ in SECTIONS:
             yield from self.sections[key]
 
+    def section_counts(self, key: str) -> dict[str, int]:
+        """How many of a section's tickets are in each state (the states it has, most severe first)."""
+        counts: dict[str, int] = {}
+        for row in self.sections[key]:
+            counts[row.state] = counts.get(row.state, 0) + 1
+        return counts
+
     @property
     def data_as_of(self) -> str | None:
         value = self.heartbeat.get("last_success_at")
@@ -138,7 +146,9 @@ def failed(now: datetime, reason: str) -> Verdict:
 def data_health(snapshot: FolderView, now: datetime, stale_after: float) -> tuple[str, str, datetime | None]:
     """("ok" | "stale" | "error", why, when that can change by time alone) for the watcher's heartbeat,
     with what the watcher is waiting for, when it says so."""
-    status, reason, changes = _heartbeat_health(snapshot, now, stale_after)
+    if snapshot.heartbeat_error:
+        return "error", f"the watcher's heartbeat is unreadable: {snapshot.heartbeat_error}", None
+    status, reason, changes = rules.data_health(snapshot.heartbeat, now, stale_after)
     waiting = (snapshot.heartbeat or {}).get("waiting")
     if status != "ok" and isinstance(waiting, dict) and isinstance(waiting.get("why"), str):
         until = timefmt.parse(waiting.get("until"))
@@ -146,12 +156,6 @@ def data_health(snapshot: FolderView, now: datetime, stale_after: float) -> tupl
             reason = f"{reason}; the watcher is waiting: {_text(waiting['why'])}"
             changes = until if changes is None else min(changes, until)
     return status, reason, changes
-
-
-def _heartbeat_health(snapshot: FolderView, now: datetime, stale_after: float) -> tuple[str, str, datetime | None]:
-    if snapshot.heartbeat_error:
-        return "error", f"the watcher's heartbeat is unreadable: {snapshot.heartbeat_error}", None
-    return rules.data_health(snapshot.heartbeat, now, stale_after)
 
 
 class Judge:
@@ -268,7 +272,7 @@ def _skipped(heartbeat: Mapping[str, Any] | None) -> list[Unreadable]:
     for item in listed[:1000]:
         item = item if isinstance(item, dict) else {}
         ticket_id = item.get("id")
-        ticket_id = ticket_id if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None
+        ticket_id = ticket_id if is_id(ticket_id) else None
         reason = "skipped by the watcher: " + _text(item.get("reason") or "unknown reason")
         found.append(Unreadable(f"{ticket_id}.json" if ticket_id is not None else "_watcher.json", ticket_id, reason))
     return found

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 
 from ticketdash import names, timefmt
 from ticketdash.config import WatcherSettings
-from ticketdash.store import MAX_TICKET_BYTES, TicketStore, encode, problem
+from ticketdash.store import MAX_TICKET_BYTES, TicketStore, encode, is_id, problem
 from watcher.client import SourceError
 from watcher.sources import Source
 
@@ -163,9 +163,9 @@ class Syncer:
 
     def _skip(self, ticket: Any, why: str) -> None:
         raw_id = ticket.get("id") if isinstance(ticket, dict) else None
-        key = raw_id if type(raw_id) is int else f"id {str(raw_id)[:40]!r}"
+        key = raw_id if is_id(raw_id) else f"id {str(raw_id)[:40]!r}"
         if self.skipped.get(key) != why:
-            logger.warning("ticket %s skipped: %s", raw_id if type(raw_id) is int else key, why)
+            logger.warning("ticket %s skipped: %s", key, why)
         self.skipped[key] = why
 
     def _apply(self, fetched: _Fetched, full: bool) -> CycleResult:
