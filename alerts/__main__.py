@@ -8,11 +8,14 @@ configuration (one line naming the file, the route and the key), 1 when
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
+import os
 import signal
 import sqlite3
 import sys
 import threading
+from pathlib import Path
 
 from ticketdash import config as configuration
 from ticketdash import logs
@@ -50,9 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup(config.logging.level, (config.api_key, config.access_key,
                                       *(Secret(piece) for url in urls for piece in secret_parts(url))))
     try:
+        owner = _claim(config.alerts.database)  # held for the life of the process
         state = State(config.alerts.database)
     except (OSError, sqlite3.Error) as error:
         print(f"{config.path}: [alerts] database: {config.alerts.database}: {error}", file=sys.stderr)
+        return 2
+    if owner is None:
+        print(f"{config.path}: [alerts] database: another alerts daemon is already running on "
+              f"{config.alerts.database}; stop it first (systemctl stop ticket-alerts)", file=sys.stderr)
         return 2
     alerts = Alerts(config, state, routes, agent_urls)
     running.append(alerts)
@@ -72,6 +80,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         alerts.close()
+
+
+def _claim(database: Path) -> int | None:
+    """One daemon per database: two would each deliver the same outbox. None when another has it."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(database.with_name(database.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 if __name__ == "__main__":

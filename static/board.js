@@ -162,7 +162,8 @@ function plan(sections, capacity, pageIndex) {
     const share = Math.min(rest[i].length, Math.max(rest[i].length ? 1 : 0, Math.floor(spare * rest[i].length / wanted)));
     const pages = share ? Math.ceil(rest[i].length / share) : 1;
     const index = pageIndex % pages;
-    p.rows = pinned[i].concat(rest[i].slice(index * share, index * share + share));
+    const start = Math.min(index * share, rest[i].length - share); // the last page is full too
+    p.rows = pinned[i].concat(rest[i].slice(start, start + share));
     if (pages > 1) p.page = { index, pages, hidden: rest[i].length - share };
   });
   return all;

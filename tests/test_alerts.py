@@ -353,3 +353,20 @@ def test_teams_workflows_get_an_adaptive_card_with_the_subject_as_text(site: Sit
         assert "](" not in " ".join(texts)
     finally:
         teams.close()
+
+
+def test_a_second_alerts_daemon_exits_2_and_the_first_sends_alone(site: Site, receiver: Receiver) -> None:
+    put_ticket(site.tickets, ticket(1))
+    path = site.config_file()
+    first = start_module("alerts", "--config", str(path))
+    try:
+        wait_for(lambda: (site.root / "state" / "alerts.json").exists(), what="the first daemon")
+        second = run_module("alerts", "--config", str(path), timeout=30)
+        assert second.returncode == 2 and "another alerts daemon is already running" in second.stderr
+        assert str(path) in second.stderr
+        put_ticket(site.tickets, ticket(2, **OVERDUE))
+        wait_for(lambda: receiver.messages(), timeout=10, what="the breach")
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=10) == 0
+    assert len(receiver.messages()) == 1

@@ -180,3 +180,13 @@ def test_judge_keeps_rows_until_they_can_change(tmp_path: Path) -> None:
     again = judge.verdict(live.view(), now)
     assert next(first.rows()) is next(again.rows())
     assert first.valid_until is not None and first.valid_until > now
+
+
+@pytest.mark.parametrize("where", ["_names/agents.txt", "../config/agents.txt"])
+def test_a_fifo_for_a_names_file_blocks_no_reader(judged, where: str, board_env) -> None:
+    target = board_env.tickets / where
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(target)
+    page, health, metrics, light = judged([ticket(1, due_by=iso_in(minutes=-5))], None)
+    assert page["worst"] == light.state == "overdue" and health.status_code == 200
+    assert page["sections"][0]["tickets"][0]["agent"] is None

@@ -32,6 +32,11 @@ def px(page, selector: str) -> float:
     return page.evaluate(f"parseFloat(getComputedStyle(document.querySelector({selector!r})).fontSize)")
 
 
+def wait_total(page, total: int) -> None:
+    """Until the page shows every ticket written (file events reach the server one by one)."""
+    page.wait_for_function(f"() => document.querySelector('#data-age').textContent.includes(' {total} tickets')")
+
+
 def no_scroll(page) -> bool:
     return page.evaluate("document.scrollingElement.scrollHeight <= innerHeight + 1")
 
@@ -45,7 +50,7 @@ def test_a_120_ticket_queue_fits_one_screen_with_every_breach(gui_server, page) 
     server = gui_server().start()
     queue(server.tickets, 120, breached=15)
     page.goto(server.url)
-    page.wait_for_selector("tr[data-id='15']")
+    wait_total(page, 120)
     page.wait_for_function("() => document.querySelectorAll('.section').length === 3")
     assert no_scroll(page)
     assert on_screen(page, ".section h2")  # every section, with its counts
@@ -82,6 +87,7 @@ def test_what_still_does_not_fit_pages_in_place_and_breaches_stay(gui_server, pa
     for n in range(1, 81):  # nothing calm to fold: all critical, five breached
         put_ticket(server.tickets, ticket(n, due_by=iso_in(minutes=-n) if n <= 5 else iso_in(hours=2, minutes=n)))
     page.goto(server.url)
+    wait_total(page, 80)
     page.wait_for_selector("tr.pager")
     assert no_scroll(page)
     indicator = page.locator(".section-page").first.inner_text()
@@ -190,6 +196,7 @@ def test_more_breaches_than_the_screen_holds_page_too(gui_server, page) -> None:
     for n in range(1, 61):
         put_ticket(server.tickets, ticket(n, due_by=iso_in(minutes=-n)))
     page.goto(server.url)
+    wait_total(page, 60)
     page.wait_for_selector("tr.pager")
     assert no_scroll(page) and page.locator("#breached-count").inner_text() == "60"
     shown = page.locator("tr[data-id]").count()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ticketdash.store import atomic_write
+from ticketdash.store import MAX_STATUS_BYTES, atomic_write, read_regular
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,12 @@ def render(names: Names, header: str) -> str:
 
 
 def read_file(path: Path) -> Names:
+    """A names file; empty (and a warning) when it cannot be read. A FIFO is never opened."""
     try:
-        return parse(path.read_text(encoding="utf-8"), str(path))
+        return parse(read_regular(path, MAX_STATUS_BYTES).decode("utf-8"), str(path))
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:
         logger.warning("cannot read %s: %s", path, error)
         return {}
 
