@@ -75,7 +75,8 @@ def test_a_remote_answer_nested_very_deep_is_an_error(tmp_path: Path, fake_light
 def test_a_second_blinky_exits_2_and_leaves_the_first_alone(tmp_path: Path, fake_lights) -> None:
     folder, config, first = critical_blinky(tmp_path, fake_lights)
     try:
-        wait_for(lambda: last(fake_lights) == RED, what="the first blinky's red")
+        wait_for(lambda: last(fake_lights) == RED and (folder / "_light.json").exists(),
+                 what="the first blinky's red, and its status file")
         status = (folder / "_light.json").read_bytes()
         writes = len(fake_lights.writes())
         second = run_module("blinky", "--config", str(config), env=fake_lights.env(), timeout=20)
