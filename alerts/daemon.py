@@ -49,9 +49,9 @@ class Route:
     recovered: bool
 
     def matches(self, row: Row) -> bool:
-        ticket = row.entry.ticket
+        ticket = row.ticket
         return ((not self.priorities or row.priority in self.priorities)
-                and (not self.groups or ticket.get("group_id") in self.groups)
+                and (not self.groups or ticket.group_id in self.groups)
                 and (not self.views or any(view.matches(ticket) for view in self.views)))
 
 
@@ -261,7 +261,7 @@ class Alerts:
             self._remind(verdict, now)
         s = self.config.summary
         if s.route and self._due("summary", s.time, [s.day], local):
-            title, body = summary.text(summary.weekly(self.store, now), messages.clean)
+            title, body = summary.text(summary.weekly(self.store, now, self.judge.rules.policy), messages.clean)
             alerted = sum(1 for _, state, _, _ in self.state.events(now - summary.WEEK, now)
                           if state in board.BREACHED)
             body += f"\nBreaches alerted this week (this daemon's own history): {alerted}"

@@ -16,12 +16,8 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from ticketdash.board import Row
+from ticketdash.states import WORDS
 
-WORDS = {
-    "fr_overdue": "FR overdue", "overdue": "Overdue", "critical": "Critical", "warning": "Warning",
-    "attention": "Needs attention", "ok": "On track", "paused": "Paused", "stale": "Stale", "error": "Error",
-    "clear": "All clear",
-}
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 

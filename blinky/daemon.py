@@ -17,13 +17,14 @@ from typing import Any, Callable, Protocol
 
 import requests
 
-from ticketdash import rules, timefmt
+from ticketdash import states, timefmt
 from ticketdash.board import BoardRules, Judge
 from ticketdash.config import Config, ConfigError, ViewSettings
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore, atomic_write, encode
 from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
-from blinky.device import OFF, Effect, Lights, parse_effect
+from ticketdash.lights import OFF, Effect
+from blinky.device import Lights
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class RemoteSource:
         if response.status_code == 200:
             try:
                 worst = response.json()["worst"]
-                if worst not in rules.SEVERITY:
+                if worst not in states.SEVERITY:
                     raise ValueError(f"unknown state {str(worst)[:40]!r}")
             except (ValueError, KeyError, TypeError, RecursionError) as error:  # an answer it cannot read: error now
                 self.worst, self.etag = "error", None
@@ -131,22 +132,6 @@ class RemoteSource:
         return Decision(self.worst, self.problem, again)
 
 
-def effects_from(config: Config) -> dict[str, Effect]:
-    """Every board state's effect; ConfigError naming the key for a bad one."""
-    b = config.blinky
-    effects = {}
-    for state in rules.BOARD_STATES:
-        text = b.effects[state]
-        try:
-            effects[state] = parse_effect(text)
-        except ValueError as error:
-            raise ConfigError(f"{config.path}: [blinky] effects.{state}: {error}") from None
-    unknown = set(b.effects) - set(rules.BOARD_STATES)
-    if unknown:
-        raise ConfigError(f"{config.path}: [blinky] effects.{sorted(unknown)[0]}: not a board state")
-    return effects
-
-
 class Blinky:
     def __init__(self, config: Config, source: Source, lights: Lights | None,
                  clock: Callable[[], datetime] = timefmt.now) -> None:
@@ -154,7 +139,7 @@ class Blinky:
         self.source = source
         self.lights = lights
         self.clock = clock
-        self.effects = effects_from(config)
+        self.effects = config.effects
         try:
             self.quiet = parse_quiet_hours(config.blinky.quiet_hours)
         except ValueError as error:

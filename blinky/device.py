@@ -11,12 +11,12 @@ the device forever and has no strobe-colour call).
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from pyluxafor import LuxaforFlag
+
+from ticketdash.lights import Effect
 
 logger = logging.getLogger(__name__)
 
@@ -26,55 +26,17 @@ REPORT_ID = 0
 STROBE_SPEED = 20
 REPEAT_FOREVER = 0
 
-COLOURS = {
-    "off": (0, 0, 0), "red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255),
-    "amber": (255, 150, 0), "yellow": (255, 255, 0), "orange": (255, 80, 0),
-    "magenta": (255, 0, 255), "cyan": (0, 255, 255), "white": (255, 255, 255),
-}
+def command(effect: Effect) -> bytes:
+    """The 8-byte Luxafor command for *effect*, on all LEDs."""
+    r, g, b = effect.rgb
+    if effect.strobe:
+        return bytes([LuxaforFlag.MODE_STROBE, LuxaforFlag.LED_ALL, r, g, b, STROBE_SPEED, 0, REPEAT_FOREVER])
+    return bytes([LuxaforFlag.MODE_STATIC_COLOUR, LuxaforFlag.LED_ALL, r, g, b, 0, 0, 0])
 
 
-@dataclass(frozen=True)
-class Effect:
-    rgb: tuple[int, int, int]
-    strobe: bool = False
-
-    def command(self) -> bytes:
-        """The 8-byte Luxafor command for this effect, on all LEDs."""
-        r, g, b = self.rgb
-        if self.strobe:
-            return bytes([LuxaforFlag.MODE_STROBE, LuxaforFlag.LED_ALL, r, g, b, STROBE_SPEED, 0, REPEAT_FOREVER])
-        return bytes([LuxaforFlag.MODE_STATIC_COLOUR, LuxaforFlag.LED_ALL, r, g, b, 0, 0, 0])
-
-    def report(self) -> bytes:
-        """What hidapi's write takes: the report ID, then the command."""
-        return bytes([REPORT_ID]) + self.command()
-
-    def quiet(self, brightness: float) -> Effect:
-        """Dimmed and steady, for quiet hours."""
-        return Effect(tuple(round(c * brightness) for c in self.rgb), False)  # type: ignore[arg-type]
-
-    def __str__(self) -> str:
-        colour = "#%02x%02x%02x" % self.rgb
-        return f"strobe {colour}" if self.strobe else colour
-
-
-OFF = Effect((0, 0, 0))
-
-
-def parse_effect(text: str) -> Effect:
-    """``[strobe] <colour name | #rrggbb>``; ValueError for anything else."""
-    words = text.lower().split()
-    strobe = bool(words) and words[0] == "strobe"
-    if strobe:
-        words = words[1:]
-    if len(words) != 1:
-        raise ValueError(f"expected '[strobe] <colour>', got {text!r}")
-    colour = words[0]
-    if colour in COLOURS:
-        return Effect(COLOURS[colour], strobe)
-    if re.fullmatch(r"#[0-9a-f]{6}", colour):
-        return Effect((int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)), strobe)
-    raise ValueError(f"unknown colour {colour!r} (names: {', '.join(COLOURS)}, or #rrggbb)")
+def report(effect: Effect) -> bytes:
+    """What hidapi's write takes: the report ID, then the command."""
+    return bytes([REPORT_ID]) + command(effect)
 
 
 def load_hid() -> ModuleType | None:
@@ -125,7 +87,7 @@ class Lights:
     def show(self, effect: Effect) -> int:
         """Send *effect* to every light (finding new ones first); how many took it."""
         self._discover()
-        data = effect.report()
+        data = report(effect)
         written = 0
         for path, device in list(self.open.items()):
             try:

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request
 
-from ticketdash import summary, timefmt
+from ticketdash import rules, summary, timefmt
 from ticketdash.config import Config
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore
@@ -42,7 +42,7 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
                             rescan_seconds=config.gui.rescan_seconds)
         folder.start()
     board = Board(config, folder)
-    weekly = _Weekly(folder.store)
+    weekly = _Weekly(folder.store, rules.Policy.from_settings(config.rules))
     access = Access(config.access_key, config.gui.allow_networks)
     app.extensions["ticketdash"] = {"board": board, "folder": folder, "config": config}
 
@@ -150,13 +150,14 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
 class _Weekly:
     """The weekly summary, read from tickets/ and the archive at most once a minute."""
 
-    def __init__(self, store: TicketStore) -> None:
+    def __init__(self, store: TicketStore, policy: rules.Policy) -> None:
         self.store = store
+        self.policy = policy
         self.lock = threading.Lock()
         self.made: tuple[float, summary.Summary] | None = None
 
     def current(self) -> summary.Summary:
         with self.lock:
             if self.made is None or time.monotonic() - self.made[0] > 60:
-                self.made = (time.monotonic(), summary.weekly(self.store, timefmt.now()))
+                self.made = (time.monotonic(), summary.weekly(self.store, timefmt.now(), self.policy))
             return self.made[1]

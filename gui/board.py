@@ -20,10 +20,11 @@ from typing import Any, Callable
 from ticketdash import board, timefmt
 from ticketdash.board import SECTIONS, BoardRules, Judge, Row, Verdict
 from ticketdash.config import Config, ViewSettings
+from ticketdash.states import vocabulary
 from ticketdash.live import LiveFolder
-from blinky.daemon import effects_from
 
 ALL = ViewSettings(title="All tickets")
+VOCABULARY = vocabulary()
 logger = logging.getLogger(__name__)
 
 
@@ -56,8 +57,7 @@ class Board:
         self.cache: dict[tuple[str, int | None], Rendered] = {}
         self.encoded: dict[int, tuple[Row, str]] = {}  # each row's JSON, made once per row
         # The page's virtual light shows exactly what the desk light shows for each board state.
-        self.palette = {state: {"rgb": "#%02x%02x%02x" % effect.rgb, "strobe": effect.strobe}
-                        for state, effect in effects_from(config).items()}
+        self.palette = {state: effect.css() for state, effect in config.effects.items()}
         self.lock = threading.Lock()
 
     def view_list(self) -> list[dict[str, str]]:
@@ -126,6 +126,7 @@ class Board:
             "light": _light(verdict.light),
             "alerts": _alerts(verdict.alerts),
             "palette": self.palette,
+            "states": VOCABULARY,
         }
         parts = []
         for key, title in SECTIONS:

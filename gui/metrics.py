@@ -11,10 +11,10 @@ from typing import Any, Iterator
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from ticketdash import rules
+from ticketdash import states
 from ticketdash.board import SECTIONS, Verdict
 
-LIGHT_STATES = (*rules.BOARD_STATES, "off")
+LIGHT_STATES = (*states.BOARD_STATES, "off")
 
 
 def exposition(verdict: Verdict) -> bytes:
@@ -31,7 +31,7 @@ class _Collector:
     def collect(self) -> Iterator[Metric]:
         v = self.verdict
         by_state = GaugeMetricFamily("ticketdash_tickets", "Active tickets by state", labels=["state"])
-        for state in rules.TICKET_STATES:
+        for state in states.TICKET_STATES:
             by_state.add_metric([state], v.counts.get(state, 0))
         yield by_state
 
@@ -39,17 +39,17 @@ class _Collector:
                                        labels=["section", "state"])
         for key, _ in SECTIONS:
             counts = v.section_counts(key)
-            for state in rules.TICKET_STATES:
+            for state in states.TICKET_STATES:
                 by_section.add_metric([key, state], counts.get(state, 0))
         yield by_section
 
-        yield _one_hot("ticketdash_board_state", "The board's worst state (1 for the current one)", rules.BOARD_STATES,
+        yield _one_hot("ticketdash_board_state", "The board's worst state (1 for the current one)", states.BOARD_STATES,
                        v.worst)
         yield _one_hot("ticketdash_data_status", "Whether the data is fit to be shown as current",
                        ("ok", "stale", "error"), v.status)
         yield GaugeMetricFamily("ticketdash_board_severity",
                                 "The board's worst state as a number: 0 error, 1 stale ... 7 clear",
-                                value=rules.SEVERITY[v.worst])
+                                value=states.SEVERITY[v.worst])
         yield GaugeMetricFamily("ticketdash_breached_tickets", "Tickets past a deadline (FR overdue plus overdue)",
                                 value=v.breached)
         yield GaugeMetricFamily("ticketdash_unreadable_tickets", "Tickets that cannot be read or judged",

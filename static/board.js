@@ -2,19 +2,15 @@
 // put on the page with textContent and DOM calls, never parsed as HTML.
 "use strict";
 
+// The words and symbols of each state come with the board (ticketdash/states.py); only the
+// page's own "offline" face, and the look before the first answer, are named here.
 const STATES = {
-  fr_overdue: { icon: "\u203c", word: "FR overdue" },
-  overdue: { icon: "!", word: "Overdue" },
-  critical: { icon: "\u25b2", word: "Critical" },
-  warning: { icon: "\u25c6", word: "Warning" },
-  attention: { icon: "\u25cf", word: "Attention" },
-  ok: { icon: "\u2713", word: "OK" },
-  paused: { icon: "\u275a\u275a", word: "Paused" },
-  error: { icon: "\u2716", word: "Error" },
-  stale: { icon: "\u231b", word: "Stale" },
-  clear: { icon: "\u2713", word: "All clear" },
   offline: { icon: "\u26a0", word: "Offline" },
+  stale: { icon: "\u231b", word: "Stale" },
 };
+function learnStates(vocabulary) {
+  for (const [state, v] of Object.entries(vocabulary || {})) STATES[state] = { icon: v.icon, word: v.short };
+}
 const BREACHED = new Set(["fr_overdue", "overdue"]);
 const CALM = new Set(["ok", "paused"]);
 const ROW_FONT = { max: 40, min: 24 }; // px at the wall: readable from 5 m, never below 24
@@ -281,6 +277,7 @@ function chime() {
 function render(data) {
   const before = breachedBefore;
   board = data;
+  learnStates(data.states);
   breachedBefore = data.breached;
   if (before !== null && data.breached > before) chime();
   $("loading")?.remove();

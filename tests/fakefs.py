@@ -176,12 +176,21 @@ class FakeFreshservice:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.url
 
     def stop(self) -> None:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+
+    def authorised(self, user: str, password: str) -> bool:
+        """HTTP Basic as Freshworks takes it: the key as the user name."""
+        return user == self.api_key
+
+    def rate_headers(self, remaining: int, cost: int) -> dict[str, str]:
+        return {"X-RateLimit-Total": str(self.budget_per_minute), "X-RateLimit-Remaining": str(max(0, remaining)),
+                "X-RateLimit-Used-CurrentRequest": str(cost)}
 
     def calls_to(self, prefix: str) -> list[dict[str, str]]:
         return [q for p, q in self.requests if p.startswith("/api/v2/" + prefix)]
@@ -349,10 +358,10 @@ def _handler(fake: FakeFreshservice) -> type[BaseHTTPRequestHandler]:
             if not header.startswith("Basic "):
                 return False
             try:
-                user = base64.b64decode(header[6:]).decode().split(":", 1)[0]
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
             except ValueError:
                 return False
-            return user == fake.api_key
+            return fake.authorised(user, password)
 
         def _send(self, status: int, body: Any, headers: dict[str, str], cost: int,
                   raw: bytes | None = None, truncate: bool = False) -> None:
@@ -364,9 +373,8 @@ def _handler(fake: FakeFreshservice) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-RateLimit-Total", str(fake.budget_per_minute))
-            self.send_header("X-RateLimit-Remaining", str(max(0, remaining)))
-            self.send_header("X-RateLimit-Used-CurrentRequest", str(cost))
+            for name, value in fake.rate_headers(remaining, cost).items():
+                self.send_header(name, value)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()

@@ -12,14 +12,15 @@ import pytest
 from ticketdash import config as configuration
 from blinky.daemon import Blinky, FolderSource, RemoteSource
 from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
-from blinky.device import Lights, parse_effect
+from ticketdash.lights import parse_effect
+from blinky.device import Lights, report
 from tests.conftest import iso_in, put_ticket, start_module, ticket, wait_for, write_config, write_heartbeat
 
-RED_STROBE = parse_effect("strobe red").report()
-MAGENTA = parse_effect("magenta").report()
-GREEN = parse_effect("green").report()
-RED = parse_effect("red").report()
-AMBER = parse_effect("amber").report()
+RED_STROBE = report(parse_effect("strobe red"))
+MAGENTA = report(parse_effect("magenta"))
+GREEN = report(parse_effect("green"))
+RED = report(parse_effect("red"))
+AMBER = report(parse_effect("amber"))
 
 
 class Running:
@@ -234,9 +235,7 @@ def test_bad_blinky_config_names_the_key(tmp_path: Path) -> None:
 
 
 def test_effects_override_only_what_they_name(tmp_path: Path) -> None:
-    from blinky.daemon import effects_from
-
     config = configuration.load(write_config(tmp_path, {"blinky": {"effects": {"clear": "blue"}}}, token=None),
                                 environ={})
-    effects = effects_from(config)
+    effects = config.effects
     assert effects["clear"] == parse_effect("blue") and effects["fr_overdue"] == parse_effect("strobe red")

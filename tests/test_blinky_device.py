@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ticketdash import rules
-from ticketdash.config import DEFAULT_EFFECTS
-from blinky.device import OFF, Effect, Lights, parse_effect
+from ticketdash import states
+from ticketdash.lights import DEFAULT_EFFECTS
+from ticketdash.lights import OFF, Effect, parse_effect
+from blinky.device import Lights, report
 
 # Report ID 0, then the 8-byte command: static [1, 0xFF, r, g, b, 0, 0, 0] or strobe [3, 0xFF, r, g, b, speed, 0, repeat].
 EXPECTED = {
@@ -21,7 +22,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("state", rules.BOARD_STATES)
+@pytest.mark.parametrize("state", states.BOARD_STATES)
 def test_default_bytes_for_every_board_state(state: str, fake_lights) -> None:
     fake_lights.plug()
     lights = Lights(fake_lights.module())
@@ -30,7 +31,7 @@ def test_default_bytes_for_every_board_state(state: str, fake_lights) -> None:
 
 
 def test_off_and_quiet() -> None:
-    assert OFF.report() == bytes.fromhex("00 01 ff 00 00 00 00 00 00")
+    assert report(OFF) == bytes.fromhex("00 01 ff 00 00 00 00 00 00")
     assert parse_effect("strobe red").quiet(0.2) == Effect((51, 0, 0), False)
 
 
@@ -58,7 +59,7 @@ def test_unplug_and_replug(fake_lights) -> None:
     assert lights.show(red) == 0  # open fails while it is away
     fake_lights.plug()
     assert lights.show(red) == 1 and not lights.missing()  # found again and re-sent
-    assert fake_lights.writes() == [red.report(), red.report()]
+    assert fake_lights.writes() == [report(red), report(red)]
 
 
 def test_a_light_that_cannot_be_opened_is_skipped(fake_lights, caplog) -> None:
@@ -76,5 +77,5 @@ def test_several_lights_or_one_by_path(fake_lights) -> None:
     amber = parse_effect("amber")
     assert Lights(fake_lights.module()).show(amber) == 3
     assert Lights(fake_lights.module(), path=b"3-1.4:1.0").show(amber) == 1
-    assert fake_lights.writes("3-1.4:1.0") == [amber.report(), amber.report()]
-    assert fake_lights.writes("1-1:1.0") == [amber.report()]
+    assert fake_lights.writes("3-1.4:1.0") == [report(amber), report(amber)]
+    assert fake_lights.writes("1-1:1.0") == [report(amber)]

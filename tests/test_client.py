@@ -10,7 +10,7 @@ import pytest
 from ticketdash.config import Secret
 from tests.conftest import KEY
 from tests.fakefs import FakeFreshservice
-from watcher.client import AuthError, FreshserviceClient, FreshserviceError, Pacer
+from watcher.client import AuthError, ApiClient, ApiError, Pacer
 
 
 class Sleeps:
@@ -23,13 +23,13 @@ class Sleeps:
         self.calls.append(seconds)
 
 
-def client_for(fake: FakeFreshservice, sleep: Sleeps | None = None, **kw: object) -> FreshserviceClient:
+def client_for(fake: FakeFreshservice, sleep: Sleeps | None = None, **kw: object) -> ApiClient:
     options = {"timeout": 2.0, "max_retries": 3, "backoff": 0.01, "sleep": sleep or Sleeps()}
     options.update(kw)
-    return FreshserviceClient(fake.base_url + "/api/v2", Secret(KEY), **options)  # type: ignore[arg-type]
+    return ApiClient(fake.base_url + "/api/v2", Secret(KEY), **options)  # type: ignore[arg-type]
 
 
-def all_tickets(client: FreshserviceClient, **params: str) -> list[dict]:
+def all_tickets(client: ApiClient, **params: str) -> list[dict]:
     return [t for page in client.pages("tickets", "tickets", params) for t in page]
 
 
@@ -78,13 +78,13 @@ def test_transient_failures_are_retried(fake: FakeFreshservice, kind: str, optio
 def test_persistent_failure_is_an_error_not_a_crash(fake: FakeFreshservice) -> None:
     fake.fault("malformed", "tickets", times=10)
     client = client_for(fake)
-    with pytest.raises(FreshserviceError, match="malformed JSON body.*gave up after 4 tries"):
+    with pytest.raises(ApiError, match="malformed JSON body.*gave up after 4 tries"):
         all_tickets(client)
 
 
 def test_wrong_key_is_an_auth_error_that_never_shows_the_key(fake: FakeFreshservice, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    client = FreshserviceClient(fake.base_url + "/api/v2", Secret("sk-wrong-key-77"), sleep=Sleeps())
+    client = ApiClient(fake.base_url + "/api/v2", Secret("sk-wrong-key-77"), sleep=Sleeps())
     with pytest.raises(AuthError, match=r"Freshservice rejected the API key \(401\)") as info:
         client.get("agents")
     assert len(fake.requests) == 1  # no retry: it will not get better by itself
@@ -93,15 +93,15 @@ def test_wrong_key_is_an_auth_error_that_never_shows_the_key(fake: FakeFreshserv
 
 
 def test_unreachable_server_is_a_clear_error(fake: FakeFreshservice) -> None:
-    client = FreshserviceClient("http://127.0.0.1:9/api/v2", Secret(KEY), max_retries=1, backoff=0.01, sleep=Sleeps())
-    with pytest.raises(FreshserviceError, match="cannot reach 127.0.0.1:9"):
+    client = ApiClient("http://127.0.0.1:9/api/v2", Secret(KEY), max_retries=1, backoff=0.01, sleep=Sleeps())
+    with pytest.raises(ApiError, match="cannot reach 127.0.0.1:9"):
         client.get("agents")
 
 
 def test_other_http_errors_are_reported_without_retry(fake: FakeFreshservice) -> None:
     fake.fault("status", "tickets", status=400)
     client = client_for(fake)
-    with pytest.raises(FreshserviceError, match="HTTP 400"):
+    with pytest.raises(ApiError, match="HTTP 400"):
         all_tickets(client)
     assert client.usage.retries == 0
 

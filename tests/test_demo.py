@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ticketdash import config as configuration
-from ticketdash import rules
+from ticketdash import rules, states
 from ticketdash.board import BoardRules, Judge
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore
 from watcher.daemon import Watcher
-from watcher.demo import DemoSource
+from watcher.sources.demo import DemoSource
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,8 +61,8 @@ def test_every_state_appears_within_five_minutes(tmp_path: Path) -> None:
         observe()
         clock.sleep(config.watcher.interval)
 
-    assert set(tickets) == set(rules.TICKET_STATES), tickets
-    assert set(boards) == set(rules.BOARD_STATES), boards
+    assert set(tickets) == set(states.TICKET_STATES), tickets
+    assert set(boards) == set(states.BOARD_STATES), boards
     assert max(boards.values()) < 300 and max(tickets.values()) < 300
     assert boards["clear"] < 15  # it starts calm
 
@@ -79,7 +81,7 @@ def test_the_demo_keeps_going_round_after_round(tmp_path: Path) -> None:
 
 
 def test_the_demo_reads_like_a_real_helpdesk_and_holds_fr_overdue_long_enough(tmp_path: Path) -> None:
-    from watcher.demo import AGENTS, REQUESTERS
+    from watcher.sources.demo import AGENTS, REQUESTERS
 
     config = configuration.load(ROOT / "config" / "demo.toml", environ={})
     clock = SimulatedTime()
@@ -90,7 +92,8 @@ def test_the_demo_reads_like_a_real_helpdesk_and_holds_fr_overdue_long_enough(tm
         watcher.run_cycle()
         _, states = board(store, clock.now, config.stale_after)
         fr_overdue += config.watcher.interval if "fr_overdue" in states else 0
-        texts |= {t.get("subject", "") + t.get("description_text", "") for t in store.snapshot().tickets.values()}
+        records = [json.loads(data) for data in store.read_raw().values()]
+        texts |= {t.get("subject", "") + t.get("description_text", "") for t in records}
         clock.sleep(config.watcher.interval)
     assert fr_overdue >= 60  # a visitor sees the worst state, not a 25-second flash
     for text in texts | set(AGENTS.values()) | set(REQUESTERS.values()):

@@ -255,6 +255,7 @@ def test_the_monitoring_docs_use_metrics_that_exist(board_env) -> None:
 
 def test_the_demos_ticket_numbers_link_to_the_dashboards_own_ticket_page(board_env) -> None:
     put_ticket(board_env.tickets, ticket(101, subject="<b>Laptop</b> fan"))
+    write_heartbeat(board_env.tickets, source="demo", ticket_link="/ticket/{id}")  # what the demo watcher announces
     client = board_env.client(watcher={"source": "demo"})
     row = board(client)["sections"][0]["tickets"][0]
     assert row["url"] == "/ticket/101"

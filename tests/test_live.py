@@ -28,7 +28,7 @@ def test_events_update_the_view(tmp_path: Path) -> None:
         put_ticket(lf.store.folder, ticket(1, subject="first"))
         wait_for(lambda: 1 in lf.view().entries, what="the new ticket")
         put_ticket(lf.store.folder, ticket(1, subject="second"))
-        wait_for(lambda: lf.view().entries[1].ticket["subject"] == "second", what="the change")
+        wait_for(lambda: lf.view().entries[1].subject == "second", what="the change")
         (lf.store.folder / "1.json").unlink()
         wait_for(lambda: 1 not in lf.view().entries, what="the removal")
         (lf.store.folder / "_light.json").write_text(json.dumps({"state": "warning"}))

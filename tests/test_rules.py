@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ticketdash import rules
+from ticketdash import rules, states
 from ticketdash.config import RulesSettings
+from ticketdash.ticket import from_record
 from ticketdash.timefmt import format as iso
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
@@ -99,8 +100,8 @@ def test_board_state(states: list[str], health: str, board: str) -> None:
 
 
 def test_orders_match_the_contract() -> None:
-    assert rules.TICKET_STATES == ("fr_overdue", "overdue", "critical", "warning", "attention", "ok", "paused")
-    assert rules.BOARD_STATES[:2] == ("error", "stale") and rules.BOARD_STATES[-1] == "clear"
+    assert states.TICKET_STATES == ("fr_overdue", "overdue", "critical", "warning", "attention", "ok", "paused")
+    assert states.BOARD_STATES[:2] == ("error", "stale") and states.BOARD_STATES[-1] == "clear"
 
 
 @pytest.mark.parametrize("t, status, expected", [
@@ -113,7 +114,7 @@ def test_orders_match_the_contract() -> None:
     (ticket(fr=None, due=None, priority=None), "Open", None),
 ])
 def test_next_change(t: dict, status: str, expected) -> None:
-    facts = rules.prepare(t)
+    facts = from_record(t)
     assert rules.next_change(facts, status, NOW) == expected
     if expected is not None:  # and the state really does change there
         before = rules.verdict(facts, status, expected - timedelta(seconds=1)).state

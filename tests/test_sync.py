@@ -13,8 +13,8 @@ from ticketdash.config import Secret, WatcherSettings
 from ticketdash.store import TicketStore
 from tests.conftest import KEY
 from tests.fakefs import FakeFreshservice, iso
-from watcher.client import FreshserviceClient, SourceError
-from watcher.sources import FreshserviceSource
+from watcher.client import ApiClient, SourceError
+from watcher.sources.freshservice import FreshserviceSource
 from watcher.sync import Syncer
 
 NOW = datetime.now(timezone.utc)
@@ -22,7 +22,7 @@ NOW = datetime.now(timezone.utc)
 
 def make_syncer(fake: FakeFreshservice, tmp_path: Path, **settings: object) -> Syncer:
     options = {"max_retries": 2, **settings}
-    client = FreshserviceClient(fake.base_url + "/api/v2", Secret(KEY), timeout=2, backoff=0.01,
+    client = ApiClient(fake.base_url + "/api/v2", Secret(KEY), timeout=2, backoff=0.01,
                                 max_retries=int(options.pop("max_retries")), sleep=lambda s: None)
     watcher = WatcherSettings(**options)  # type: ignore[arg-type]
     store = TicketStore(tmp_path / "tickets")

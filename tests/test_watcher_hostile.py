@@ -19,7 +19,7 @@ from ticketdash.store import TicketStore
 from tests.conftest import KEY, run_module, start_module, wait_for
 from tests.fakefs import FakeFreshservice, iso
 from tests.test_sync import archived, make_syncer, on_disk
-from watcher.client import FreshserviceClient, FreshserviceError, SourceError
+from watcher.client import ApiClient, ApiError, SourceError
 
 NOW = datetime.now(timezone.utc)
 Answer = tuple[int, Any, dict[str, str], int]
@@ -298,9 +298,9 @@ def test_a_dripping_server_is_cut_at_the_call_timeout() -> None:
 
     server = Dripping()
     try:
-        client = FreshserviceClient(server.url, Secret(KEY), timeout=3, max_retries=0)
+        client = ApiClient(server.url, Secret(KEY), timeout=3, max_retries=0)
         began = time.monotonic()
-        with pytest.raises(FreshserviceError, match="timed out"):
+        with pytest.raises(ApiError, match="timed out"):
             client.get("tickets")
         assert time.monotonic() - began < 6
     finally:
@@ -311,8 +311,8 @@ def test_an_oversized_body_is_refused(fake) -> None:
     from ticketdash.config import Secret
 
     fake.add_ticket(id=1, description_text="x" * 200_000)
-    client = FreshserviceClient(fake.base_url + "/api/v2", Secret(KEY), max_body_bytes=100_000, max_retries=0)
-    with pytest.raises(FreshserviceError, match="larger than 100000 bytes"):
+    client = ApiClient(fake.base_url + "/api/v2", Secret(KEY), max_body_bytes=100_000, max_retries=0)
+    with pytest.raises(ApiError, match="larger than 100000 bytes"):
         client.get("tickets/1")
 
 

@@ -20,18 +20,19 @@ from typing import Any, Callable, Iterator, Mapping
 
 from ticketdash import rules, timefmt
 from ticketdash.config import Config
-from ticketdash.live import Entry, FolderView
+from ticketdash.live import FolderView
+from ticketdash.states import BREACHED, SEVERITY_OF_TICKET, TICKET_STATES
 from ticketdash.store import is_id
+from ticketdash.ticket import Desk, Ticket
 
 SECTIONS = (("open", "Open"), ("waiting", "Waiting on agent"), ("other", "Other active"))
 PRIORITY_NAMES = {1: "Low", 2: "Medium", 3: "High", 4: "Urgent"}
-BREACHED = frozenset({"fr_overdue", "overdue"})
 FAR = datetime.max.replace(tzinfo=timezone.utc)
 
-Keep = Callable[[Mapping[str, Any]], bool]
+Keep = Callable[[Ticket], bool]
 
 
-def everything(ticket: Mapping[str, Any]) -> bool:
+def everything(ticket: Ticket) -> bool:
     return True
 
 
@@ -43,7 +44,7 @@ class BoardRules:
     stale_after: float
     waiting: frozenset[str] = frozenset()
     other: frozenset[str] = frozenset()
-    url_base: str = ""
+    link: str = ""  # the ticket link when the watcher's heartbeat names none (a watcher from before links)
 
     @classmethod
     def from_config(cls, config: Config) -> BoardRules:
@@ -52,9 +53,13 @@ class BoardRules:
             stale_after=config.stale_after,
             waiting=frozenset(s.casefold() for s in config.gui.waiting_on_agent_statuses),
             other=frozenset(s.casefold() for s in config.gui.other_statuses),
-            # The demo has no Freshservice to link to: its links open the dashboard's own ticket page.
-            url_base="/ticket/" if config.watcher.source == "demo" else config.freshservice.ticket_url_base,
+            link=config.freshservice.ticket_link,
         )
+
+    def desk(self, name: str, heartbeat: Mapping[str, Any] | None) -> Desk:
+        """The helpdesk's label and link, as its watcher announces them."""
+        link = (heartbeat or {}).get("ticket_link")
+        return Desk(name, link if is_link(link) else self.link)
 
     def section_of(self, status_name: str, replied: bool) -> str:
         name = status_name.casefold()
@@ -77,8 +82,9 @@ class Row:
     fields: dict[str, Any]  # the row as /api/board shows it
     key: tuple[Any, ...]  # sort order: severity, due time, priority, id
     valid_until: datetime | None  # when time alone can change it
-    entry: Entry
+    ticket: Ticket
     names: Any
+    desk: Desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +145,7 @@ class Verdict:
 
 def failed(now: datetime, reason: str) -> Verdict:
     """The verdict when the board itself could not be judged: ``error``, never the last colour."""
-    return Verdict(at=now, status="error", reason=reason, worst="error", counts=dict.fromkeys(rules.TICKET_STATES, 0),
+    return Verdict(at=now, status="error", reason=reason, worst="error", counts=dict.fromkeys(TICKET_STATES, 0),
                    sections={key: [] for key, _ in SECTIONS}, unreadable=[], heartbeat={}, valid_until=None)
 
 
@@ -176,13 +182,14 @@ class Judge:
         unreadable = [Unreadable(name, _id_of(name), reason) for name, reason in sorted(snapshot.errors.items())]
         unreadable += _skipped(snapshot.heartbeat)
         sections: dict[str, list[Row]] = {key: [] for key, _ in SECTIONS}
-        counts = dict.fromkeys(rules.TICKET_STATES, 0)
+        counts = dict.fromkeys(TICKET_STATES, 0)
         moments: list[datetime] = []
-        for ticket_id, entry in snapshot.entries.items():
+        desk = self.rules.desk("", snapshot.heartbeat)
+        for ticket_id, ticket in snapshot.entries.items():
             try:
-                if not keep(entry.ticket):
+                if not keep(ticket):
                     continue
-                row = self._row(entry, names, now)
+                row = self._row(ticket, names, desk, now)
             except Exception as error:  # fail closed: this ticket is unreadable, the rest still count
                 unreadable.append(Unreadable(f"{ticket_id}.json", ticket_id, _reason(error)))
                 continue
@@ -217,48 +224,55 @@ class Judge:
             breached=len(breached),
         )
 
-    def _row(self, entry: Entry, names: Mapping[str, Any], now: datetime) -> Row:
-        t = entry.ticket
-        ticket_id = t["id"]
+    def _row(self, t: Ticket, names: Mapping[str, Any], desk: Desk, now: datetime) -> Row:
+        ticket_id = t.id
         row = self.rows.get(ticket_id)
-        if row and row.entry is entry and row.names is names and (row.valid_until is None or now < row.valid_until):
+        if (row and row.ticket is t and row.names is names and row.desk == desk
+                and (row.valid_until is None or now < row.valid_until)):
             return row
         policy = self.rules.policy
-        status = t["status"]
-        status_name = names.get("statuses", {}).get(status, f"Status {status}")
-        verdict = rules.verdict(entry.facts, status_name, now, policy)
+        status_name = names.get("statuses", {}).get(t.status, f"Status {t.status}")
+        verdict = rules.verdict(t, status_name, now, policy)
         due = verdict.due_at
-        priority = t["priority"] if isinstance(t["priority"], int) else 0
+        priority = t.priority or 0
         fields = {
             "id": ticket_id,
-            "subject": t["subject"] if isinstance(t["subject"], str) else "",
-            "excerpt": t["excerpt"],
-            "status": status,
+            "helpdesk": desk.name or None,
+            "subject": t.subject,
+            "excerpt": t.excerpt,
+            "status": t.status,
             "status_name": status_name,
-            "priority": t["priority"],
+            "status_kind": "paused" if policy.paused(status_name) else "active",
+            "priority": t.priority,
             "priority_name": PRIORITY_NAMES.get(priority, ""),
-            "type": t["type"],
-            "agent": _person(names.get("agents", {}), t["responder_id"], None),
-            "agent_id": t["responder_id"],
-            "requester": _person(names.get("requesters", {}), t["requester_id"], "Requester"),
-            "group": _person(names.get("groups", {}), t["group_id"], None),
-            "group_id": t["group_id"],
+            "type": t.type,
+            "agent": _person(names.get("agents", {}), t.agent_id, None),
+            "agent_id": t.agent_id,
+            "requester": _person(names.get("requesters", {}), t.requester_id, "Requester"),
+            "group": _person(names.get("groups", {}), t.group_id, None),
+            "group_id": t.group_id,
             "state": verdict.state,
             "due_at": _iso(due) if due else None,
             "due_kind": ("first_response" if verdict.first_response else "resolution") if due else None,
             "customer_replied": verdict.customer_replied,
-            "url": f"{self.rules.url_base}{ticket_id}",
+            "url": desk.url(ticket_id),
         }
         row = Row(
             id=ticket_id, state=verdict.state,
             section=self.rules.section_of(status_name, verdict.customer_replied),
             due_at=due, priority=priority, fields=fields,
-            key=(rules.SEVERITY_OF_TICKET[verdict.state], due or FAR, -priority, ticket_id),
-            valid_until=rules.next_change(entry.facts, status_name, now, policy),
-            entry=entry, names=names,
+            key=(SEVERITY_OF_TICKET[verdict.state], due or FAR, -priority, desk.name, ticket_id),
+            valid_until=rules.next_change(t, status_name, now, policy),
+            ticket=t, names=names, desk=desk,
         )
         self.rows[ticket_id] = row
         return row
+
+
+def is_link(value: Any) -> bool:
+    """A ticket link template a watcher may announce: on the web or on the dashboard, with the id in it."""
+    return (isinstance(value, str) and len(value) < 500 and "{id}" in value
+            and (value.startswith(("https://", "http://")) or (value.startswith("/") and not value.startswith("//"))))
 
 
 def _skipped(heartbeat: Mapping[str, Any] | None) -> list[Unreadable]:

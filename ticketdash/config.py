@@ -22,12 +22,16 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ticketdash import timefmt
+from ticketdash.lights import DEFAULT_EFFECTS, Effect, parse_effect
+from ticketdash.states import ALERT_STATES, BOARD_STATES, TICKET_STATES
+from ticketdash.ticket import Ticket
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "ticketdash.toml"
 CONFIG_ENV = "TICKETDASH_CONFIG"
-API_KEY_ENV = "FRESHSERVICE_API_KEY"
-CREDENTIAL = "freshservice-api-key"
+API_KEY_ENV = "FRESHSERVICE_API_KEY"  # Freshservice's; each source names its own (KEY_ENVS)
+KEY_ENVS = {"freshservice": API_KEY_ENV, "freshdesk": "FRESHDESK_API_KEY", "zendesk": "ZENDESK_API_TOKEN"}
+CREDENTIAL = "freshservice-api-key"  # the name systemd hands the key over by, whatever the source
 
 
 class ConfigError(Exception):
@@ -86,11 +90,13 @@ class _Section:
 
 @dataclass(frozen=True)
 class WatcherSettings:
-    source: str = _setting("freshservice", "where tickets come from", choices=("freshservice", "demo"))
+    source: str = _setting("freshservice", "where tickets come from",
+                           choices=("freshservice", "freshdesk", "zendesk", "demo"))
     poll_seconds: float = _setting(0.0, "seconds between cycles (default 60; 5 for the demo)", min=0.0)
     full_sync_minutes: float = _setting(60.0, "minutes between full reconciles", min=1.0)
     max_calls_per_minute: int = _setting(40, "ceiling of API calls per minute", min=1)
-    ticket_types: list[str] = _setting(["Incident", "Service Request"], "ticket types to mirror")
+    ticket_types: list[str] = _setting([], "ticket types to mirror (any case); empty = the source's own: Incident and "
+                                       "Service Request for Freshservice, every type for Freshdesk and Zendesk")
     workspace_ids: list[int] = _setting([], "workspaces to mirror; empty = primary, [0] = all", min=0)
     overlap_seconds: int = _setting(300, "how far back an incremental cycle re-reads", min=0)
     names_refresh_minutes: float = _setting(60.0, "minutes between agent/status/group refreshes", min=1.0)
@@ -113,8 +119,10 @@ class WatcherSettings:
 
 
 @dataclass(frozen=True)
-class FreshserviceSettings:
-    domain: str = _setting("", "account domain, e.g. acme.freshservice.com")
+class FreshworksSettings:
+    """A Freshworks account (Freshservice or Freshdesk): the same API layout and the same links."""
+
+    domain: str = _setting("", "account domain, e.g. acme.freshservice.com or acme.freshdesk.com")
     base_url: str = _setting("", "replaces https://<domain> (tests, proxies)")
     api_key_file: Path = _setting(Path("token.txt"), "file holding the API key")
     portal_url: str = _setting("", "base of ticket links (default https://<domain>)")
@@ -125,9 +133,36 @@ class FreshserviceSettings:
         return base.rstrip("/") + "/api/v2"
 
     @property
-    def ticket_url_base(self) -> str:
+    def ticket_link(self) -> str:
         base = self.portal_url or (f"https://{self.domain}" if self.domain else self.base_url)
-        return base.rstrip("/") + "/a/tickets/"
+        return base.rstrip("/") + "/a/tickets/{id}"
+
+
+@dataclass(frozen=True)
+class FreshserviceSettings(FreshworksSettings):
+    pass
+
+
+@dataclass(frozen=True)
+class FreshdeskSettings(FreshworksSettings):
+    pass
+
+
+@dataclass(frozen=True)
+class ZendeskSettings:
+    subdomain: str = _setting("", "account subdomain: acme for acme.zendesk.com")
+    base_url: str = _setting("", "replaces https://<subdomain>.zendesk.com (tests, proxies)")
+    email: str = _setting("", "the agent the API token belongs to")
+    api_token_file: Path = _setting(Path("zendesk-token.txt"), "file holding the API token")
+
+    @property
+    def api_url(self) -> str:
+        return (self.base_url or f"https://{self.subdomain}.zendesk.com").rstrip("/") + "/api/v2"
+
+    @property
+    def ticket_link(self) -> str:
+        base = f"https://{self.subdomain}.zendesk.com" if self.subdomain else self.base_url
+        return base.rstrip("/") + "/agent/tickets/{id}"
 
 
 @dataclass(frozen=True)
@@ -145,6 +180,8 @@ class RulesSettings(_Section):
         ["Pending", "On Hold", "Waiting on Customer", "Waiting on Third Party"],
         "status names that pause the SLA",
     )
+    no_first_response_types: list[str] = _setting(
+        ["Service Request"], "ticket types with no first-response target (any case); every other type has one")
     update_minutes: dict[str, float] = _setting(
         {"urgent": 30.0, "high": 2880.0, "medium": 4320.0, "low": 5760.0},
         "minutes without an update before a ticket needs attention, per priority",
@@ -184,12 +221,12 @@ class ViewSettings:
     workspaces: list[int] = _setting([], "only these workspace IDs")
     types: list[str] = _setting([], "only these ticket types")
 
-    def matches(self, ticket: Mapping[str, Any], agent: int | None = None) -> bool:
+    def matches(self, ticket: Ticket, agent: int | None = None) -> bool:
         """Whether *ticket* belongs on this view (and to *agent*, when one is given)."""
-        return ((not self.groups or ticket.get("group_id") in self.groups)
-                and (not self.workspaces or ticket.get("workspace_id") in self.workspaces)
-                and (not self.types or ticket.get("type") in self.types)
-                and (agent is None or ticket.get("responder_id") == agent))
+        return ((not self.groups or ticket.group_id in self.groups)
+                and (not self.workspaces or ticket.workspace_id in self.workspaces)
+                and (not self.types or ticket.type in self.types)
+                and (agent is None or ticket.agent_id == agent))
 
 
 @dataclass(frozen=True)
@@ -197,12 +234,6 @@ class WallSettings:
     title: str = _setting("", "what the TV shows as its name (default: the wall's name)")
     views: list[str] = _setting(["all"], "the views this TV rotates through")
     rotate_seconds: float = _setting(30.0, "how long each view stays on screen", min=5.0)
-
-
-DEFAULT_EFFECTS = {
-    "error": "magenta", "stale": "magenta", "fr_overdue": "strobe red", "overdue": "strobe red",
-    "critical": "red", "warning": "amber", "attention": "amber", "clear": "green",
-}
 
 
 @dataclass(frozen=True)
@@ -224,8 +255,6 @@ class BlinkySettings(_Section):
     remote_poll_seconds: float = _setting(5.0, "how often to ask the remote dashboard", min=1.0)
 
 
-TICKET_STATES = ("fr_overdue", "overdue", "critical", "warning", "attention", "ok", "paused")
-ALERT_STATES = (*TICKET_STATES[:5], "stale", "error")  # what a route can send on
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -282,6 +311,8 @@ class LoggingSettings:
 SECTIONS: dict[str, type] = {
     "watcher": WatcherSettings,
     "freshservice": FreshserviceSettings,
+    "freshdesk": FreshdeskSettings,
+    "zendesk": ZendeskSettings,
     "paths": PathSettings,
     "rules": RulesSettings,
     "gui": GuiSettings,
@@ -295,6 +326,8 @@ class Config:
     path: Path
     watcher: WatcherSettings
     freshservice: FreshserviceSettings
+    freshdesk: FreshdeskSettings
+    zendesk: ZendeskSettings
     paths: PathSettings
     rules: RulesSettings
     gui: GuiSettings
@@ -308,21 +341,38 @@ class Config:
     summary: SummarySettings = field(default_factory=SummarySettings)
     api_key: Secret | None = None
     access_key: Secret | None = None
+    effects: dict[str, Effect] = field(default_factory=dict)  # [blinky] effects, parsed: board state -> effect
 
     @property
     def stale_after(self) -> float:
         return self.rules.stale_after or 3 * self.watcher.interval
 
-    def require_freshservice(self) -> Secret:
-        """The API key, after checking that the account is configured (the watcher needs both)."""
-        if not (self.freshservice.domain or self.freshservice.base_url):
-            raise ConfigError(f'{self.path}: [freshservice] domain: required when source is "freshservice"')
+    def require_source(self) -> Secret:
+        """The source's key, after checking that its account is configured (the watcher needs both)."""
+        source = self.watcher.source
+        where: tuple[str, str, Path]
+        if source == "zendesk":
+            z = self.zendesk
+            if not (z.subdomain or z.base_url):
+                raise ConfigError(f'{self.path}: [zendesk] subdomain: required when source is "zendesk"')
+            if not z.email:
+                raise ConfigError(f'{self.path}: [zendesk] email: required when source is "zendesk"')
+            where = ("zendesk", "api_token_file", z.api_token_file)
+        else:
+            section = self.freshdesk if source == "freshdesk" else self.freshservice
+            if not (section.domain or section.base_url):
+                raise ConfigError(f'{self.path}: [{source}] domain: required when source is "{source}"')
+            where = (source, "api_key_file", section.api_key_file)
         if self.api_key is None:
-            raise ConfigError(
-                f"{self.path}: [freshservice] api_key_file: {self.freshservice.api_key_file} "
-                f"not found or empty (or set {API_KEY_ENV})"
-            )
+            raise ConfigError(f"{self.path}: [{where[0]}] {where[1]}: {where[2]} "
+                              f"not found or empty (or set {KEY_ENVS[source]})")
         return self.api_key
+
+    @property
+    def api_url(self) -> str:
+        """The configured source's API (what the heartbeat calls the account)."""
+        section = {"freshdesk": self.freshdesk, "zendesk": self.zendesk}.get(self.watcher.source, self.freshservice)
+        return section.api_url
 
 
 def command_line(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
@@ -399,11 +449,29 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise ConfigError(f"{path}: [gui] allow_networks: {network!r} is not a network") from None
-    key = (environ.get(API_KEY_ENV, "").strip()
+    effects = _effects(path, sections["blinky"])
+    source = sections["watcher"].source
+    key_file = {"freshdesk": sections["freshdesk"].api_key_file, "zendesk": sections["zendesk"].api_token_file}.get(
+        source, sections["freshservice"].api_key_file)
+    key = (environ.get(KEY_ENVS.get(source, API_KEY_ENV), "").strip()
            or _credential(environ)
-           or _read_secret(sections["freshservice"].api_key_file))
+           or _read_secret(key_file))
     return Config(path=path, api_key=Secret(key) if key else None,
-                  access_key=_access_key(path, gui.access_key_file), **sections)
+                  access_key=_access_key(path, gui.access_key_file), effects=effects, **sections)
+
+
+def _effects(path: Path, blinky: BlinkySettings) -> dict[str, Effect]:
+    """Every board state's effect; ConfigError naming the key for a bad one."""
+    unknown = set(blinky.effects) - set(BOARD_STATES)
+    if unknown:
+        raise ConfigError(f"{path}: [blinky] effects.{sorted(unknown)[0]}: not a board state")
+    effects = {}
+    for state in BOARD_STATES:
+        try:
+            effects[state] = parse_effect(blinky.effects[state])
+        except ValueError as error:
+            raise ConfigError(f"{path}: [blinky] effects.{state}: {error}") from None
+    return effects
 
 
 def _walls(path: Path, raw: Any, views: dict[str, ViewSettings]) -> dict[str, WallSettings]:

@@ -19,23 +19,13 @@ from typing import Any, Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from ticketdash import names, rules
+from ticketdash import names
 from ticketdash.store import HEARTBEAT, TICKET_FILE, TicketStore
+from ticketdash.ticket import Ticket
 
 logger = logging.getLogger(__name__)
 
-EXCERPT = 160
 CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
-KEPT_FIELDS = ("id", "subject", "status", "priority", "type", "requester_id", "responder_id", "group_id",
-               "workspace_id", "due_by", "fr_due_by", "updated_at")
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One ticket, slimmed to what the readers show, with its parsed facts."""
-
-    ticket: dict[str, Any]
-    facts: rules.Facts
 
 
 @dataclass(frozen=True)
@@ -43,7 +33,7 @@ class FolderView:
     """A consistent copy of what the folder held at one moment."""
 
     version: int
-    entries: dict[int, Entry]
+    entries: dict[int, Ticket]
     errors: dict[str, str]
     heartbeat: dict[str, Any] | None
     heartbeat_error: str | None
@@ -55,17 +45,9 @@ class FolderView:
         return self.statuses.get("light")
 
 
-def slim(ticket: dict[str, Any]) -> Entry:
-    """What the readers keep of a ticket; ValueError when a field cannot be judged."""
-    kept = {k: ticket.get(k) for k in KEPT_FIELDS}
-    text = ticket.get("description_text")
-    kept["excerpt"] = text[:EXCERPT] if isinstance(text, str) else ""
-    return Entry(kept, rules.prepare(ticket))
-
-
 @dataclass
 class _State:
-    entries: dict[int, Entry] = field(default_factory=dict)
+    entries: dict[int, Ticket] = field(default_factory=dict)
     stats: dict[int, tuple[int, int, int]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     heartbeat: dict[str, Any] | None = None
@@ -202,10 +184,9 @@ class LiveFolder(FileSystemEventHandler):
         if self.state.stats.get(ticket_id) == key:
             return
         try:
-            ticket = self.store.read_ticket_file(path)
-            if ticket["id"] != ticket_id:
-                raise ValueError(f"holds ticket {ticket['id']}")
-            entry, error = slim(ticket), None
+            entry, error = self.store.read_ticket(path), None
+            if entry.id != ticket_id:
+                raise ValueError(f"holds ticket {entry.id}")
         except (OSError, ValueError, OverflowError) as problem:
             entry, error = None, str(problem) or type(problem).__name__
         with self.lock:

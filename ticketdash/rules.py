@@ -11,12 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from ticketdash import timefmt
-from ticketdash.config import TICKET_STATES, RulesSettings
-
-# Most severe first (the contract's order).
-BOARD_STATES = ("error", "stale", "fr_overdue", "overdue", "critical", "warning", "attention", "clear")
-SEVERITY = {state: rank for rank, state in enumerate(BOARD_STATES)}
-SEVERITY_OF_TICKET = {state: rank for rank, state in enumerate(TICKET_STATES)}
+from ticketdash.config import RulesSettings
+from ticketdash.ticket import Ticket, from_record
+from ticketdash.states import SEVERITY
 PRIORITIES = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
 
 
@@ -26,6 +23,7 @@ class Policy:
     warning: timedelta
     paused_statuses: frozenset[str]
     update_after: Mapping[int, timedelta]
+    no_first_response: frozenset[str] = frozenset({"service request"})  # ticket types without that target
 
     @classmethod
     def from_settings(cls, rules: RulesSettings) -> Policy:
@@ -35,23 +33,19 @@ class Policy:
             warning=timedelta(hours=rules.warning_hours),
             paused_statuses=frozenset(s.casefold() for s in rules.paused_statuses),
             update_after={p: timedelta(minutes=minutes[name]) for p, name in PRIORITIES.items() if name in minutes},
+            no_first_response=frozenset(t.casefold() for t in rules.no_first_response_types),
         )
+
+    def paused(self, status_name: str) -> bool:
+        return status_name.casefold() in self.paused_statuses
+
+    def first_response_applies(self, ticket: Ticket) -> bool:
+        """A first-response target counts until the first response, unless the ticket's type has none."""
+        return (ticket.first_response_due is not None and ticket.first_responded_at is None
+                and (ticket.type or "").casefold() not in self.no_first_response)
 
 
 DEFAULT_POLICY = Policy.from_settings(RulesSettings())
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the rules need of a ticket, parsed once when its file changes."""
-
-    kind: str | None
-    priority: int | None
-    fr_due: datetime | None
-    due: datetime | None
-    first_responded: bool
-    updated: datetime | None
-    customer_replied: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,43 +56,19 @@ class Verdict:
     customer_replied: bool
 
 
-def customer_replied(stats: Mapping[str, Any]) -> bool:
-    """The requester wrote after the last agent reply: the ticket waits on an agent."""
-    requester = timefmt.parse(stats.get("requester_responded_at"))
-    if requester is None:
-        return False
-    agent = timefmt.parse(stats.get("agent_responded_at"))
-    return agent is None or requester > agent
+def _deadline(ticket: Ticket, policy: Policy) -> tuple[datetime | None, bool]:
+    """The due time that applies: the first response until there is one, else resolution."""
+    if policy.first_response_applies(ticket):
+        return ticket.first_response_due, True
+    return ticket.due, False
 
 
-def prepare(ticket: Mapping[str, Any]) -> Facts:
-    stats = ticket.get("stats")
-    stats = stats if isinstance(stats, Mapping) else {}
-    priority = ticket.get("priority")
-    return Facts(
-        kind=ticket.get("type") if isinstance(ticket.get("type"), str) else None,
-        priority=priority if isinstance(priority, int) else None,
-        fr_due=timefmt.parse(ticket.get("fr_due_by")),
-        due=timefmt.parse(ticket.get("due_by")),
-        first_responded=bool(stats.get("first_responded_at")),
-        updated=timefmt.parse(ticket.get("updated_at")),
-        customer_replied=customer_replied(stats),
-    )
-
-
-def _deadline(facts: Facts) -> tuple[datetime | None, bool]:
-    """The due time that applies: an Incident's first response until it has one, else resolution."""
-    if facts.kind == "Incident" and not facts.first_responded and facts.fr_due is not None:
-        return facts.fr_due, True
-    return facts.due, False
-
-
-def verdict(facts: Facts, status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> Verdict:
+def verdict(ticket: Ticket, status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> Verdict:
     """Decide one ticket's state at *now*."""
-    replied = facts.customer_replied
-    if status_name.casefold() in policy.paused_statuses:
+    replied = ticket.customer_replied
+    if policy.paused(status_name):
         return Verdict("paused", None, False, replied)
-    due, first = _deadline(facts)
+    due, first = _deadline(ticket, policy)
     if due is not None:
         left = due - now
         if left <= timedelta(0):
@@ -107,28 +77,29 @@ def verdict(facts: Facts, status_name: str, now: datetime, policy: Policy = DEFA
             return Verdict("critical", due, first, replied)
         if left < policy.warning:
             return Verdict("warning", due, first, replied)
-    limit = policy.update_after.get(facts.priority)  # type: ignore[arg-type]
-    untouched = facts.updated is not None and limit is not None and now - facts.updated > limit
+    limit = policy.update_after.get(ticket.priority)  # type: ignore[arg-type]
+    untouched = ticket.updated_at is not None and limit is not None and now - ticket.updated_at > limit
     return Verdict("attention" if replied or untouched else "ok", due, first, replied)
 
 
-def ticket_verdict(ticket: Mapping[str, Any], status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> Verdict:
-    return verdict(prepare(ticket), status_name, now, policy)
+def ticket_verdict(record: Mapping[str, Any], status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> Verdict:
+    """The state of a ticket given in the file's shape (tests and tools)."""
+    return verdict(from_record(record), status_name, now, policy)
 
 
-def next_change(facts: Facts, status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> datetime | None:
+def next_change(ticket: Ticket, status_name: str, now: datetime, policy: Policy = DEFAULT_POLICY) -> datetime | None:
     """The next moment this ticket's state can change by time alone (None: never)."""
-    if status_name.casefold() in policy.paused_statuses:
+    if policy.paused(status_name):
         return None
-    due, _ = _deadline(facts)
+    due, _ = _deadline(ticket, policy)
     if due is not None and due <= now:
         return None  # overdue stays overdue
     moments = []
     if due is not None:
         moments += [due - policy.warning, due - policy.critical, due]
-    limit = policy.update_after.get(facts.priority)  # type: ignore[arg-type]
-    if facts.updated is not None and limit is not None:
-        moments.append(facts.updated + limit)
+    limit = policy.update_after.get(ticket.priority)  # type: ignore[arg-type]
+    if ticket.updated_at is not None and limit is not None:
+        moments.append(ticket.updated_at + limit)
     future = [m for m in moments if m > now]
     return min(future) if future else None
 

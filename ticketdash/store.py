@@ -1,6 +1,6 @@
 """The ``tickets/`` folder: the one owner of its format, for writers and readers.
 
-- ``<id>.json``: one active ticket, the object as Freshservice returns it.
+- ``<id>.json``: one active ticket in the contract's shape (Freshservice's; every source writes it).
 - ``archive/<YYYY-MM-DD>/<id>.json``: a ticket that left, filed by the day it left.
 - ``_watcher.json``: the watcher's heartbeat; ``_names/``: names it discovered.
 
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketdash import timefmt
+from ticketdash.ticket import Ticket, from_record
 
 logger = logging.getLogger(__name__)
 
@@ -149,13 +150,14 @@ def decode_ticket(data: bytes) -> dict[str, Any]:
 class Snapshot:
     """What a reader found: parsed tickets, and the files it could not read."""
 
-    tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tickets: dict[int, Ticket] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 
 class TicketStore:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, helpdesk: str = "") -> None:
         self.folder = Path(folder)
+        self.helpdesk = helpdesk  # the label its tickets carry on a wall of several helpdesks
         self.names_dir = self.folder / "_names"
         self.archive_dir = self.folder / "archive"
         self._lock_fd: int | None = None
@@ -246,9 +248,12 @@ class TicketStore:
             raise ValueError(f"{path.name}: not an object")
         return data
 
-    def read_ticket_file(self, path: Path) -> dict[str, Any]:
-        """One ticket file; ValueError or OSError when it cannot be used."""
-        return decode_ticket(read_regular(path, MAX_TICKET_BYTES))
+    def read_ticket(self, path: Path) -> Ticket:
+        """One ticket file as the model every reader uses; ValueError or OSError when it cannot be used."""
+        try:
+            return from_record(decode_ticket(read_regular(path, MAX_TICKET_BYTES)), self.helpdesk)
+        except OverflowError:
+            raise ValueError("a date is out of range") from None
 
     def snapshot(self) -> Snapshot:
         """Every active ticket; unreadable files are reported, never fatal."""
@@ -256,8 +261,8 @@ class TicketStore:
         for entry in os.scandir(self.folder):
             if TICKET_FILE.match(entry.name):
                 try:
-                    ticket = self.read_ticket_file(Path(entry.path))
-                    snap.tickets[ticket["id"]] = ticket
+                    ticket = self.read_ticket(Path(entry.path))
+                    snap.tickets[ticket.id] = ticket
                 except (OSError, ValueError) as error:
                     snap.errors[entry.name] = str(error)
         return snap

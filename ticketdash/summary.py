@@ -12,7 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 from ticketdash import timefmt
+from ticketdash.rules import DEFAULT_POLICY, Policy
 from ticketdash.store import TicketStore
+from ticketdash.ticket import Ticket
 
 WEEK = timedelta(days=7)
 
@@ -31,13 +33,13 @@ class Summary:
     daily_breaches: list[tuple[date, int]] = field(default_factory=list)  # the last 14 days
 
 
-def weekly(store: TicketStore, now: datetime) -> Summary:
+def weekly(store: TicketStore, now: datetime, policy: Policy = DEFAULT_POLICY) -> Summary:
     """The week that ends at *now*, compared with the week before."""
     active = list(store.snapshot().tickets.values())
     archived = list(_archived(store, (now - 2 * WEEK).date()))
     start, before = now - WEEK, now - 2 * WEEK
     result = Summary(start=start, end=now)
-    moments = [m for t in active + archived for m in breach_moments(t, now)]
+    moments = [m for t in active + archived for m in breach_moments(t, now, policy)]
     result.breaches = sum(start <= m < now for m in moments)
     result.breaches_before = sum(before <= m < start for m in moments)
     days = [(now - timedelta(days=n)).astimezone().date() for n in range(13, -1, -1)]
@@ -50,46 +52,38 @@ def weekly(store: TicketStore, now: datetime) -> Summary:
 
     first, resolve = [], []
     for t in active + archived:
-        created = timefmt.parse(t.get("created_at"))
-        stats = t.get("stats") if isinstance(t.get("stats"), dict) else {}
+        created = t.created_at
         if created is None:
             continue
         if start <= created < now:
             result.opened += 1
-        responded = timefmt.parse(stats.get("first_responded_at"))
+        responded = t.first_responded_at
         if responded and start <= responded < now and responded >= created:
             first.append((responded - created).total_seconds())
-        done = _done_at(t)
-        if done and start <= done < now and t.get("status") in (4, 5):
+        done = t.resolved_at
+        if done and start <= done < now:
             result.closed += 1
             if done >= created:
                 resolve.append((done - created).total_seconds())
     result.first_response = _median_p90(first)
     result.resolution = _median_p90(resolve)
-    oldest = sorted((t for t in active if timefmt.parse(t.get("created_at"))), key=lambda t: t["created_at"])[:5]
-    result.oldest = [{"id": t["id"], "subject": t.get("subject") or "", "created_at": t["created_at"],
-                      "age_days": (now - timefmt.parse(t["created_at"])).days} for t in oldest]  # type: ignore[operator]
+    oldest = sorted((t for t in active if t.created_at), key=lambda t: (t.created_at, t.id))[:5]
+    result.oldest = [{"id": t.id, "subject": t.subject, "created_at": timefmt.format(t.created_at),
+                      "age_days": (now - t.created_at).days} for t in oldest]  # type: ignore[operator]
     return result
 
 
-def breach_moments(ticket: dict[str, Any], now: datetime) -> list[datetime]:
-    """When this ticket breached: its first-response deadline (Incidents) and its resolution deadline."""
-    stats = ticket.get("stats") if isinstance(ticket.get("stats"), dict) else {}
+def breach_moments(ticket: Ticket, now: datetime, policy: Policy = DEFAULT_POLICY) -> list[datetime]:
+    """When this ticket breached: its first-response deadline (where its type has one) and its resolution."""
     found = []
-    fr_due = timefmt.parse(ticket.get("fr_due_by"))
-    if fr_due and ticket.get("type") == "Incident":
-        responded = timefmt.parse(stats.get("first_responded_at"))
-        if (responded or now) > fr_due and fr_due <= now:
+    fr_due = ticket.first_response_due
+    if fr_due and (ticket.type or "").casefold() not in policy.no_first_response:
+        if (ticket.first_responded_at or now) > fr_due and fr_due <= now:
             found.append(fr_due)
-    due = timefmt.parse(ticket.get("due_by"))
-    if due and due <= now and (_done_at(ticket) or now) > due:
+    due = ticket.due
+    if due and due <= now and (ticket.resolved_at or now) > due:
         found.append(due)
     return found
-
-
-def _done_at(ticket: dict[str, Any]) -> datetime | None:
-    stats = ticket.get("stats") if isinstance(ticket.get("stats"), dict) else {}
-    return timefmt.parse(stats.get("resolved_at")) or timefmt.parse(stats.get("closed_at"))
 
 
 def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
@@ -100,7 +94,7 @@ def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
     return median, ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
-def _archived(store: TicketStore, since: date) -> Iterator[dict[str, Any]]:
+def _archived(store: TicketStore, since: date) -> Iterator[Ticket]:
     for day in sorted(store.archive_dir.glob("????-??-??")):
         try:
             if date.fromisoformat(day.name) < since:
@@ -109,7 +103,7 @@ def _archived(store: TicketStore, since: date) -> Iterator[dict[str, Any]]:
             continue
         for path in day.glob("*.json"):
             try:
-                yield store.read_ticket_file(path)
+                yield store.read_ticket(path)
             except (OSError, ValueError):
                 continue
 

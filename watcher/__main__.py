@@ -25,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="run one cycle and exit (0 ok, 1 failed)")
     args, config = configuration.command_line(parser, argv)
     try:
-        if config.watcher.source == "freshservice":
-            config.require_freshservice()
+        if config.watcher.source != "demo":
+            config.require_source()
     except configuration.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
 
     source = make_source(config, stoppable_sleep(stop), announce)
     watcher = Watcher(config, store, source)
-    logger.info("watching %s (source %s, every %g s) into %s", config.freshservice.api_url
-                if source.name == "freshservice" else "the demo helpdesk", source.name,
+    logger.info("watching %s (source %s, every %g s) into %s", config.api_url
+                if source.name != "demo" else "the demo helpdesk", source.name,
                 config.watcher.interval, store.folder)
     try:
         if args.once:

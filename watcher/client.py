@@ -1,11 +1,13 @@
-"""The one Freshservice HTTP client: session, auth, timeouts, retries, pacing, paging.
+"""The one helpdesk HTTP client: session, auth, timeouts, retries, pacing, paging.
 
-The account's API budget is per minute and shared with every other
-integration, so the client paces itself under a ceiling of its own, slows
-down when ``X-RateLimit-Remaining`` runs low, and on 429 waits exactly what
-``Retry-After`` says. Transient failures (5xx, timeouts, resets, truncated or
-malformed bodies) are retried with backoff; anything else is a
-``FreshserviceError`` whose text never carries the API key.
+Every source (Freshservice, Freshdesk, Zendesk) speaks through it. The
+account's API budget is per minute and shared with every other integration,
+so the client paces itself under a ceiling of its own, slows down when the
+remaining budget (``X-RateLimit-Remaining`` or ``X-Rate-Limit-Remaining``)
+runs low, and on 429 waits exactly what ``Retry-After`` says. Transient
+failures (5xx, timeouts, resets, truncated or malformed bodies) are retried
+with backoff; anything else is an ``ApiError`` whose text never carries the
+key. What a source's answers mean is the source's business, not this one's.
 """
 
 from __future__ import annotations
@@ -43,20 +45,20 @@ class SourceError(Exception):
     """A source could not deliver this cycle's tickets; the cycle changes nothing."""
 
 
-class FreshserviceError(SourceError):
+class ApiError(SourceError):
     """A call that failed for good (after any retries)."""
 
 
-class AuthError(FreshserviceError):
+class AuthError(ApiError):
     """401/403: retrying will not help until someone fixes the key or its role."""
 
 
-class NotFound(FreshserviceError):
+class NotFound(ApiError):
     """404 for one object."""
 
 
-class BadRequest(FreshserviceError):
-    """400: Freshservice does not accept the request as asked."""
+class BadRequest(ApiError):
+    """400: the helpdesk does not accept the request as asked."""
 
 
 class _Transient(Exception):
@@ -74,7 +76,7 @@ class Usage:
     calls: int = 0
     credits: int = 0
     retries: int = 0
-    remaining: int | None = None  # Freshservice's budget left this minute, as last reported
+    remaining: int | None = None  # the account's budget left this minute, as last reported
     total: int | None = None
     server_time: datetime | None = None  # the last answer's Date header
 
@@ -86,8 +88,9 @@ class Pacer:
     """Spaces calls: never more than *per_minute* in any 60 s, slower when the budget runs low."""
 
     def __init__(self, per_minute: int, clock: Callable[[], float], sleep: Callable[[float], None],
-                 announce: Announce | None = None) -> None:
+                 announce: Announce | None = None, product: str = "Freshservice") -> None:
         self.per_minute = per_minute
+        self.product = product
         self.clock = clock
         self.sleep = sleep
         self.announce = announce
@@ -118,7 +121,7 @@ class Pacer:
             pause = min(60.0, 60.0 / (remaining + 1))
             logger.info("API budget low (%d of %d left): pausing %.0f s between calls", remaining, total, pause)
             self.pause_until = self.clock() + pause
-            self.why = f"Freshservice's API budget is low ({remaining} of {total} left)"
+            self.why = f"{self.product}'s API budget is low ({remaining} of {total} left)"
 
     def hold(self, seconds: float, why: str) -> None:
         """After a 429: no call for *seconds*, whoever makes it."""
@@ -126,19 +129,25 @@ class Pacer:
             self.pause_until, self.why = self.clock() + seconds, why
 
 
-def _header_int(response: requests.Response, name: str) -> int | None:
-    try:
-        return int(response.headers[name])
-    except (KeyError, ValueError):
-        return None
+def _header_int(response: requests.Response, *names: str) -> int | None:
+    """The first of *names* that the answer carries as a number."""
+    for name in names:
+        try:
+            return int(response.headers[name])
+        except (KeyError, ValueError):
+            continue
+    return None
 
 
-class FreshserviceClient:
+class ApiClient:
     def __init__(
         self,
         api_url: str,
         api_key: Secret,
         *,
+        product: str = "Freshservice",
+        user: str | None = None,  # HTTP Basic's user name; None: the key itself, with "X" as password
+        redirect_hint: str = "check [freshservice] domain: the API lives on <account>.freshservice.com",
         timeout: float = 30.0,
         max_calls_per_minute: int = 40,
         max_retries: int = 4,
@@ -159,12 +168,14 @@ class FreshserviceClient:
         self.max_body_bytes = max_body_bytes
         self.max_pages = max_pages
         self.deadline: float | None = None  # the current cycle's, on *clock*
-        self.pacer = Pacer(max_calls_per_minute, clock, sleep, announce)
+        self.product = product
+        self.redirect_hint = redirect_hint
+        self.pacer = Pacer(max_calls_per_minute, clock, sleep, announce, product)
         self.usage = Usage()
         self.key = api_key
         self.sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self.session = requests.Session()
-        self.session.auth = (api_key.reveal(), "X")
+        self.session.auth = (api_key.reveal(), "X") if user is None else (user, api_key.reveal())
         self.session.headers.update({"Accept": "application/json", "User-Agent": "ticketdash-watcher"})
         adapter = _TrackingAdapter(self.sockets)
         self.session.mount("http://", adapter)
@@ -172,7 +183,7 @@ class FreshserviceClient:
         self._origin = urlsplit(self.api_url)[:2]
 
     def __repr__(self) -> str:
-        return f"FreshserviceClient({self.api_url!r})"
+        return f"ApiClient({self.product}, {self.api_url!r})"
 
     def close(self) -> None:
         self.session.close()
@@ -182,24 +193,37 @@ class FreshserviceClient:
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """One object or page: ``GET /api/v2/<path>``."""
         body, _ = self._call(f"{self.api_url}/{path.lstrip('/')}", params)
+        if not isinstance(body, dict):
+            raise _malformed(path, "not a JSON object")
         return body
 
-    def pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
-        """Every page of a list, 100 at a time, following the ``link`` header."""
+    def get_url(self, url: str) -> dict[str, Any]:
+        """A next page the helpdesk named in its answer (only ever on the configured host)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise ApiError(f"GET {parts.path}: the next page is not a web address")
+        body, _ = self._call(urlunsplit(self._origin + parts[2:]), None)
+        if not isinstance(body, dict):
+            raise _malformed(parts.path, "not a JSON object")
+        return body
+
+    def pages(self, path: str, key: str | None, params: dict[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a list, 100 at a time, following the ``link`` header; *key* None: the
+        body is the list itself (Freshdesk's way)."""
         url: str | None = f"{self.api_url}/{path.lstrip('/')}"
         query: dict[str, Any] | None = {**(params or {}), "per_page": PER_PAGE}
         seen = set()
         while url:
             if len(seen) >= self.max_pages:
-                raise FreshserviceError(f"GET {path}: more than {self.max_pages} pages; the listing looks endless")
+                raise ApiError(f"GET {path}: more than {self.max_pages} pages; the listing looks endless")
             body, response = self._call(url, query)
-            items = body.get(key)
+            items = body if key is None else body.get(key) if isinstance(body, dict) else None
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-                raise FreshserviceError(f"GET {path}: malformed response (no '{key}' list)")
+                raise ApiError(f"GET {path}: malformed response (no '{key or 'list'}')")
             yield items
             url, query = self._next_link(response), None
             if url in seen:
-                raise FreshserviceError(f"GET {path}: the link header loops back to {url}")
+                raise ApiError(f"GET {path}: the link header loops back to {url}")
             seen.add(url)
 
     # -- plumbing --------------------------------------------------------
@@ -212,7 +236,7 @@ class FreshserviceClient:
         # Only ever send the key to the configured API host.
         return urlunsplit(self._origin + parts[2:]) if parts[:2] != self._origin else link
 
-    def _call(self, url: str, params: dict[str, Any] | None) -> tuple[dict[str, Any], requests.Response]:
+    def _call(self, url: str, params: dict[str, Any] | None) -> tuple[Any, requests.Response]:
         path = urlsplit(url).path
         attempt = 0
         while True:
@@ -222,13 +246,13 @@ class FreshserviceClient:
             except _Transient as problem:
                 attempt += 1
                 if attempt > self.max_retries:
-                    raise FreshserviceError(f"GET {path}: {problem} (gave up after {attempt} tries)") from None
+                    raise ApiError(f"GET {path}: {problem} (gave up after {attempt} tries)") from None
                 wait = problem.wait if problem.wait is not None else self.backoff * 2 ** (attempt - 1)
                 self.usage.retries += 1
-                why = "rate limited by Freshservice" if problem.wait is not None else f"retrying after {problem}"
+                why = f"rate limited by {self.product}" if problem.wait is not None else f"retrying after {problem}"
                 if self.deadline is not None and self.clock() + wait > self.deadline:
                     until = datetime.now(timezone.utc).timestamp() + wait
-                    raise FreshserviceError(f"{why} until {_clock_time(until)}: more than this cycle may wait")
+                    raise ApiError(f"{why} until {_clock_time(until)}: more than this cycle may wait")
                 logger.warning("GET %s: %s; retry %d in %.1f s", path, problem, attempt, wait)
                 if problem.wait is not None:
                     self.pacer.hold(wait, why)
@@ -239,9 +263,9 @@ class FreshserviceClient:
 
     def _check_deadline(self, path: str) -> None:
         if self.deadline is not None and self.clock() >= self.deadline:
-            raise FreshserviceError(f"GET {path}: the cycle ran out of time")
+            raise ApiError(f"GET {path}: the cycle ran out of time")
 
-    def _once(self, url: str, params: dict[str, Any] | None, path: str) -> tuple[dict[str, Any], requests.Response]:
+    def _once(self, url: str, params: dict[str, Any] | None, path: str) -> tuple[Any, requests.Response]:
         self.pacer.before_call()
         self._check_deadline(path)
         self.usage.calls += 1
@@ -285,7 +309,8 @@ class FreshserviceClient:
 
         used = _header_int(response, "X-RateLimit-Used-CurrentRequest")
         self.usage.credits += used if used is not None else 1
-        remaining, total = _header_int(response, "X-RateLimit-Remaining"), _header_int(response, "X-RateLimit-Total")
+        remaining = _header_int(response, "X-RateLimit-Remaining", "X-Rate-Limit-Remaining")
+        total = _header_int(response, "X-RateLimit-Total", "X-Rate-Limit")
         if remaining is not None:
             self.usage.remaining, self.usage.total = remaining, total
         self.usage.server_time = _date_header(response) or self.usage.server_time
@@ -298,38 +323,37 @@ class FreshserviceClient:
         if status >= 500:
             raise _Transient(f"server error ({status})")
         if 300 <= status < 400:
-            raise FreshserviceError(f"GET {path}: redirected ({status}); redirects are never followed "
-                                    "(check [freshservice] domain: the API lives on <account>.freshservice.com)")
+            raise ApiError(f"GET {path}: redirected ({status}); redirects are never followed ({self.redirect_hint})")
         if status == 401:
-            raise AuthError("Freshservice rejected the API key (401)")
+            raise AuthError(f"{self.product} rejected the API key (401)")
         if status == 403:
-            raise AuthError(f"Freshservice denied access to {path} (403): check the key's agent role")
+            raise AuthError(f"{self.product} denied access to {path} (403): check the key's agent role")
         if status == 404:
             raise NotFound(f"GET {path}: not found (404)")
         if status == 400:
             raise BadRequest(f"GET {path}: HTTP 400{_codes(content)}")
         if status != 200:
-            raise FreshserviceError(f"GET {path}: HTTP {status}{_codes(content)}")
+            raise ApiError(f"GET {path}: HTTP {status}{_codes(content)}")
         try:
             body = json.loads(content.decode("utf-8"), parse_int=_int)
         except RecursionError:
             body = _shallow(content)
         except ValueError:
             raise _Transient("malformed JSON body") from None
-        if not isinstance(body, dict):
-            raise _Transient("malformed body (not a JSON object)")
+        if not isinstance(body, (dict, list)):
+            raise _Transient("malformed body (not a JSON object or list)")
         return body, response
 
     def _read(self, response: requests.Response, path: str) -> bytes:
         """The body, at most *max_body_bytes* (a hostile answer must not fill the memory)."""
         declared = _header_int(response, "Content-Length")
         if declared is not None and declared > self.max_body_bytes:
-            raise FreshserviceError(f"GET {path}: the answer is larger than {self.max_body_bytes} bytes")
+            raise ApiError(f"GET {path}: the answer is larger than {self.max_body_bytes} bytes")
         chunks, size = [], 0
         for chunk in response.iter_content(64 * 1024):
             size += len(chunk)
             if size > self.max_body_bytes:
-                raise FreshserviceError(f"GET {path}: the answer is larger than {self.max_body_bytes} bytes")
+                raise ApiError(f"GET {path}: the answer is larger than {self.max_body_bytes} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -364,16 +388,21 @@ class _TrackingAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": SecurePool}
 
 
+def _malformed(path: str, why: str) -> ApiError:
+    return ApiError(f"GET {path}: malformed response ({why})")
+
+
 def _int(text: str) -> int | str:
     """A JSON integer; an absurdly long one stays text (an id check then refuses it)."""
     return int(text) if len(text) <= LONG_NUMBER else text
 
 
-def _shallow(content: bytes) -> dict[str, Any]:
+def _shallow(content: bytes) -> dict[str, Any] | list[Any]:
     """A body too deeply nested to parse whole: each list item parsed alone, so one ticket
-    nested 100,000 deep costs only that ticket (kept as ``{"id": ..., "_unparsed": why}``)."""
+    nested 100,000 deep costs only that ticket (kept as ``{"id": ..., "_unparsed": why}``).
+    The list is the body itself or its first key's value."""
     text = content.decode("utf-8")
-    match = re.match(r'\s*\{\s*"(\w+)"\s*:\s*\[', text)
+    match = re.match(r'\s*\{\s*"(\w+)"\s*:\s*\[', text) or re.match(r"\s*\[", text)
     if not match:
         raise _Transient("malformed body (nested too deep)")
     items = []
@@ -386,7 +415,7 @@ def _shallow(content: bytes) -> dict[str, Any]:
         except ValueError:
             raise _Transient("malformed JSON body") from None
         items.append(item)
-    return {match.group(1): items}
+    return {match.group(1): items} if match.groups() else items
 
 
 def _split_items(text: str, start: int) -> Iterator[str]:
@@ -418,7 +447,7 @@ def _split_items(text: str, start: int) -> Iterator[str]:
 
 
 def _codes(content: bytes) -> str:
-    """What an error answer says, as Freshservice's own codes only: a body is never copied raw."""
+    """What an error answer says, as the helpdesk's own codes only: a body is never copied raw."""
     try:
         body = json.loads(content.decode("utf-8"))
     except (ValueError, RecursionError):

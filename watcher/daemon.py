@@ -12,9 +12,12 @@ from typing import Any, Callable
 from ticketdash import timefmt
 from ticketdash.config import Config
 from ticketdash.store import TicketStore
-from watcher.client import Announce, FreshserviceClient, SourceError
-from watcher.demo import DemoSource
-from watcher.sources import FreshserviceSource, Source
+from watcher.client import Announce, ApiClient, SourceError
+from watcher.sources import Source
+from watcher.sources.demo import DemoSource
+from watcher.sources.freshdesk import FreshdeskSource
+from watcher.sources.freshservice import FreshserviceSource
+from watcher.sources.zendesk import ZendeskSource
 from watcher.sync import Syncer
 
 logger = logging.getLogger(__name__)
@@ -32,12 +35,11 @@ def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
 
 
 def make_source(config: Config, sleep: Callable[[float], None], announce: Announce | None = None) -> Source:
+    """The configured helpdesk's source, with one client under the configured budget."""
     settings = config.watcher
     if settings.source == "demo":
         return DemoSource(sleep=sleep)
-    client = FreshserviceClient(
-        config.freshservice.api_url,
-        config.require_freshservice(),
+    options: dict[str, Any] = dict(
         timeout=settings.timeout_seconds,
         max_calls_per_minute=settings.max_calls_per_minute,
         max_retries=settings.max_retries,
@@ -45,7 +47,19 @@ def make_source(config: Config, sleep: Callable[[float], None], announce: Announ
         sleep=sleep,
         announce=announce,
     )
-    return FreshserviceSource(client, settings.workspace_ids)
+    key = config.require_source()
+    if settings.source == "freshdesk":
+        client = ApiClient(config.freshdesk.api_url, key, product="Freshdesk",
+                           redirect_hint="check [freshdesk] domain: the API lives on <account>.freshdesk.com",
+                           **options)
+        return FreshdeskSource(client, config.freshdesk.ticket_link)
+    if settings.source == "zendesk":
+        client = ApiClient(config.zendesk.api_url, key, product="Zendesk", user=f"{config.zendesk.email}/token",
+                           redirect_hint="check [zendesk] subdomain: the API lives on <subdomain>.zendesk.com",
+                           **options)
+        return ZendeskSource(client, config.zendesk.ticket_link, sleep=sleep)
+    client = ApiClient(config.freshservice.api_url, key, **options)
+    return FreshserviceSource(client, settings.workspace_ids, config.freshservice.ticket_link)
 
 
 class Watcher:
@@ -59,7 +73,7 @@ class Watcher:
         self.clock = clock
         self.syncer = Syncer(source, store, config.watcher, config.paths.names, clock)
         self.mask = config.api_key.mask if config.api_key else str
-        self.account = config.freshservice.api_url if source.name == "freshservice" else source.name
+        self.account = config.api_url if source.name != "demo" else source.name
         self.pruned_on: date | None = None
         try:
             previous = store.read_heartbeat() or {}
@@ -69,9 +83,12 @@ class Watcher:
         if cursor and previous.get("account") == self.account and store.read_raw():
             # Resume: what changed while stopped is listed since the cursor; no history sweep at start.
             self.syncer.cursor = min(cursor, clock())
+            checkpoint = previous.get("source_checkpoint")
+            source.checkpoint = checkpoint if isinstance(checkpoint, str) else None
         self.heartbeat: dict[str, Any] = {
             "source": source.name,
             "account": self.account,
+            "ticket_link": source.link,
             "poll_seconds": config.watcher.interval,
             "stale_after": config.stale_after,
             "last_success_at": previous.get("last_success_at"),
@@ -106,7 +123,9 @@ class Watcher:
             self.heartbeat["last_error"] = f"internal error: {type(error).__name__}"
         else:
             ok = True
+            self.source.commit()
             self.heartbeat.update(
+                source_checkpoint=self.source.checkpoint,
                 last_success_at=timefmt.format(started),
                 last_error=None,
                 names_error=result.names_error,

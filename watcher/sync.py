@@ -30,7 +30,6 @@ from watcher.sources import Source
 
 logger = logging.getLogger(__name__)
 
-DONE_STATUSES = frozenset({4, 5})  # Resolved, Closed
 CLOCK_SKEW = timedelta(seconds=60)  # how far past the server's clock the cursor may go
 MAX_DEPTH = 32  # nesting deeper than this in a ticket is not something a wall needs
 
@@ -71,7 +70,8 @@ class Syncer:
         self.settings = settings
         self.person_names = person_names  # folder of the person-edited name files
         self.clock = clock
-        self.types = frozenset(settings.ticket_types)
+        types = settings.ticket_types or source.types
+        self.types = None if types is None else frozenset(t.casefold() for t in types)
         self.known: dict[int, bytes] = store.read_raw()
         self.requester_of: dict[int, int] = {}
         self.status_of: dict[int, int] = {}
@@ -86,11 +86,12 @@ class Syncer:
         self.told_future: set[int] = set()
 
     def is_active(self, ticket: dict[str, Any]) -> bool:
+        kind = ticket.get("type")
         return (
-            ticket.get("status") not in DONE_STATUSES
+            ticket.get("status") not in self.source.done
             and not ticket.get("deleted")
             and not ticket.get("spam")
-            and ticket.get("type") in self.types
+            and (self.types is None or (isinstance(kind, str) and kind.casefold() in self.types))
         )
 
     def cycle(self) -> CycleResult:
@@ -136,7 +137,7 @@ class Syncer:
     def _active_statuses(self) -> set[int]:
         """Every status a ticket can be active in: the account's, and any seen on a known ticket."""
         statuses = set(names.read_file(self.store.names_dir / "statuses.txt")) | set(self.status_of.values())
-        return (statuses | {2, 3}) - DONE_STATUSES
+        return (statuses | self.source.usual_active) - self.source.done
 
     def _collect(self, fetched: _Fetched, tickets: Iterable[dict[str, Any]]) -> None:
         for ticket in tickets:
@@ -205,7 +206,7 @@ class Syncer:
         return max(5, math.ceil(self.settings.max_archive_share * len(self.known)))
 
     def _confirm(self, result: CycleResult, unknown: list[int]) -> None:
-        """Ask Freshservice about each ticket in doubt, within this cycle's budget of calls."""
+        """Ask the helpdesk about each ticket in doubt, within this cycle's budget of calls."""
         budget = self._confirm_budget()
         for ticket_id in sorted(self.unconfirmed)[:budget] + sorted(unknown)[:budget]:
             try:

@@ -37,6 +37,12 @@ STATUSES = {**DEFAULT_STATUSES, 6: "Waiting on Customer", 7: "Waiting on Third P
 
 class DemoSource:
     name = "demo"
+    label = "the demo helpdesk"
+    done = frozenset({4, 5})
+    usual_active = frozenset({2, 3})
+    types = ("Incident", "Service Request")
+    link = "/ticket/{id}"  # no helpdesk to link to: the dashboard's own ticket page
+    checkpoint = None
 
     def __init__(self, clock: Callable[[], datetime] = timefmt.now, sleep: Callable[[float], None] = time.sleep) -> None:
         self.clock = clock
@@ -55,7 +61,7 @@ class DemoSource:
         self.usage.credits += 3
         at = self._advance()
         if OUTAGE[0] <= at < OUTAGE[1]:
-            raise SourceError("demo: simulated Freshservice outage (503)")
+            raise SourceError("demo: simulated helpdesk outage (503)")
         if at >= HANG_AT and not self.hung:
             self.hung = True
             for _ in range(int(HANG_SECONDS)):
@@ -88,6 +94,9 @@ class DemoSource:
         pass
 
     def close(self) -> None:
+        pass
+
+    def commit(self) -> None:
         pass
 
     # -- the simulation --------------------------------------------------
