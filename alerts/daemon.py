@@ -24,8 +24,8 @@ from typing import Any, Callable
 from ticketdash import board, summary, timefmt
 from ticketdash.board import BoardRules, Judge, Row, Verdict
 from ticketdash.config import WEEKDAYS, Config, ConfigError, RouteSettings, ViewSettings
-from ticketdash.live import LiveFolder
-from ticketdash.store import TicketStore, atomic_write, encode
+from ticketdash.live import Folders
+from ticketdash.store import atomic_write, encode
 from ticketdash.timefmt import Window, parse_quiet_hours, quiet_hours_end
 from alerts import messages
 from alerts.channels import BadURL, Channels, check, shown
@@ -53,6 +53,11 @@ class Route:
         return ((not self.priorities or row.priority in self.priorities)
                 and (not self.groups or ticket.group_id in self.groups)
                 and (not self.views or any(view.matches(ticket) for view in self.views)))
+
+
+def seen_key(helpdesk: str, ticket_id: int) -> str:
+    """What the database calls a ticket: ids repeat across helpdesks (one helpdesk keeps the old form)."""
+    return f"ticket:{helpdesk}:{ticket_id}" if helpdesk else f"ticket:{ticket_id}"
 
 
 def load_routes(config: Config) -> list[Route]:
@@ -130,9 +135,7 @@ class Alerts:
         self.agent_urls = agent_urls
         self.clock = clock
         self.judge = Judge(BoardRules.from_config(config))
-        self.folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
-                                 rescan_seconds=config.alerts.rescan_seconds)
-        self.store = self.folder.store
+        self.folder = Folders(config, config.alerts.rescan_seconds)
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.channels = Channels(config.alerts.channel_interval_seconds, wait=self.stopping.wait)
@@ -191,9 +194,10 @@ class Alerts:
     def observe(self, verdict: Verdict, now: datetime) -> None:
         """Compare with what was last seen; queue a message for each transition a route wants."""
         seen = self.seen
-        current: dict[str, tuple[str, Row | None]] = {f"ticket:{row.id}": (row.state, row) for row in verdict.rows()}
+        current: dict[str, tuple[str, Row | None]] = {seen_key(row.ticket.helpdesk, row.id): (row.state, row)
+                                                      for row in verdict.rows()}
         current[BOARD] = (verdict.status, None)
-        unreadable = {f"ticket:{u.id}" for u in verdict.unreadable if u.id is not None}
+        unreadable = {seen_key(u.helpdesk, u.id) for u in verdict.unreadable if u.id is not None}
         queued: dict[str, list[tuple[str, str, str]]] = collections.defaultdict(list)
         changed: dict[str, tuple[str, str]] = {}
         with self.state.transaction():
@@ -261,7 +265,7 @@ class Alerts:
             self._remind(verdict, now)
         s = self.config.summary
         if s.route and self._due("summary", s.time, [s.day], local):
-            title, body = summary.text(summary.weekly(self.store, now, self.judge.rules.policy), messages.clean)
+            title, body = summary.text(summary.weekly(self.folder.stores, now, self.judge.rules.policy), messages.clean)
             alerted = sum(1 for _, state, _, _ in self.state.events(now - summary.WEEK, now)
                           if state in board.BREACHED)
             body += f"\nBreaches alerted this week (this daemon's own history): {alerted}"

@@ -32,6 +32,12 @@ def clean(text: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def name(row: Row) -> str:
+    """How a message names a ticket: its number, after its helpdesk's label on a wall of several."""
+    helpdesk = row.fields.get("helpdesk")
+    return f"{clean(helpdesk, 20)} #{row.id}" if helpdesk else f"#{row.id}"
+
+
 def when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%a %d %b %H:%M") if moment else "no deadline"
 
@@ -41,13 +47,13 @@ def ticket_message(row: Row, state: str, recovered_from: str | None = None) -> t
     f = row.fields
     subject = clean(f["subject"]) or "(no subject)"
     if recovered_from:
-        title = f"#{row.id} recovered: no longer {WORDS[recovered_from]} (now {WORDS.get(state, state)})"
+        title = f"{name(row)} recovered: no longer {WORDS[recovered_from]} (now {WORDS.get(state, state)})"
     else:
-        title = f"#{row.id} {WORDS.get(state, state)}: {subject}"
+        title = f"{name(row)} {WORDS.get(state, state)}: {subject}"
     due = f"{'first response' if f['due_kind'] == 'first_response' else 'resolution'} due {when(row.due_at)}" \
         if row.due_at else "no deadline"
     lines = [
-        f"Ticket #{row.id}: {subject}",
+        f"Ticket {name(row)}: {subject}",
         f"State: {WORDS.get(state, state)} ({due})",
         f"Priority: {f['priority_name'] or 'none'} · Agent: {clean(f['agent'], 60) or 'unassigned'}"
         + (f" · Group: {clean(f['group'], 60)}" if f.get("group") else ""),
@@ -79,7 +85,7 @@ def reminder(sections: Iterable[tuple[str, list[Row]]]) -> tuple[str, str]:
     for agent, rows in sections:
         lines.append(f"{agent} ({len(rows)}):")
         for row in rows:
-            lines.append(f"- #{row.id} {WORDS[row.state]}: {clean(row.fields['subject'], 100)} "
+            lines.append(f"- {name(row)} {WORDS[row.state]}: {clean(row.fields['subject'], 100)} "
                          f"({'due ' + when(row.due_at) if row.due_at else 'no deadline'}) {row.fields['url']}")
         total += len(rows)
         lines.append("")

@@ -20,8 +20,8 @@ import requests
 from ticketdash import states, timefmt
 from ticketdash.board import BoardRules, Judge
 from ticketdash.config import Config, ConfigError, ViewSettings
-from ticketdash.live import LiveFolder
-from ticketdash.store import TicketStore, atomic_write, encode
+from ticketdash.live import Folders
+from ticketdash.store import atomic_write, encode
 from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
 from ticketdash.lights import OFF, Effect
 from blinky.device import Lights
@@ -52,8 +52,7 @@ class FolderSource:
     def __init__(self, config: Config, view: ViewSettings, agent: int | None) -> None:
         self.keep = lambda ticket: view.matches(ticket, agent)
         self.judge = Judge(BoardRules.from_config(config))
-        self.folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
-                                 rescan_seconds=config.blinky.rescan_seconds)
+        self.folder = Folders(config, config.blinky.rescan_seconds)
 
     def start(self, on_change: Callable[[], None] | None) -> None:
         if on_change is None:  # one look, no watching

@@ -13,7 +13,7 @@ from flask import Flask, Response, abort, jsonify, redirect, render_template, re
 
 from ticketdash import rules, summary, timefmt
 from ticketdash.config import Config
-from ticketdash.live import LiveFolder
+from ticketdash.live import Folders
 from ticketdash.store import TicketStore
 from gui.access import COOKIE, Access
 from gui.board import Board, UnknownView
@@ -33,16 +33,15 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
-    """The app for *config*; *folder* is started here unless the caller gives its own."""
+def create_app(config: Config, folder: Folders | None = None) -> Flask:
+    """The app for *config*; *folder* (every helpdesk's folder) is started here unless the caller gives its own."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     if folder is None:
-        folder = LiveFolder(TicketStore(config.paths.tickets), config.paths.names,
-                            status_files={"light": config.blinky.status_file, "alerts": config.alerts.status_file},
-                            rescan_seconds=config.gui.rescan_seconds)
+        folder = Folders(config, config.gui.rescan_seconds,
+                         {"light": config.blinky.status_file, "alerts": config.alerts.status_file})
         folder.start()
     board = Board(config, folder)
-    weekly = _Weekly(folder.store, rules.Policy.from_settings(config.rules))
+    weekly = _Weekly(folder.stores, rules.Policy.from_settings(config.rules))
     access = Access(config.access_key, config.gui.allow_networks)
     app.extensions["ticketdash"] = {"board": board, "folder": folder, "config": config}
 
@@ -124,7 +123,8 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
     @app.get("/ticket/<int:ticket_id>")
     def ticket_page(ticket_id: int) -> str:
         """One mirrored ticket, read-only (where the demo's ticket numbers link to)."""
-        found = next((r for r in board.rendered().verdict.rows() if r.id == ticket_id), None)
+        helpdesk = request.args.get("helpdesk", "")
+        found = next((r for r in board.rendered().verdict.rows() if r.ticket.key == (helpdesk, ticket_id)), None)
         if found is None:
             abort(404)
         return render_template("ticket.html", title=config.gui.title, t=found.fields)
@@ -150,8 +150,8 @@ def create_app(config: Config, folder: LiveFolder | None = None) -> Flask:
 class _Weekly:
     """The weekly summary, read from tickets/ and the archive at most once a minute."""
 
-    def __init__(self, store: TicketStore, policy: rules.Policy) -> None:
-        self.store = store
+    def __init__(self, stores: list[TicketStore], policy: rules.Policy) -> None:
+        self.stores = stores
         self.policy = policy
         self.lock = threading.Lock()
         self.made: tuple[float, summary.Summary] | None = None
@@ -159,5 +159,5 @@ class _Weekly:
     def current(self) -> summary.Summary:
         with self.lock:
             if self.made is None or time.monotonic() - self.made[0] > 60:
-                self.made = (time.monotonic(), summary.weekly(self.store, timefmt.now(), self.policy))
+                self.made = (time.monotonic(), summary.weekly(self.stores, timefmt.now(), self.policy))
             return self.made[1]

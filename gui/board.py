@@ -21,10 +21,11 @@ from ticketdash import board, timefmt
 from ticketdash.board import SECTIONS, BoardRules, Judge, Row, Verdict
 from ticketdash.config import Config, ViewSettings
 from ticketdash.states import vocabulary
-from ticketdash.live import LiveFolder
+from ticketdash.live import Folders, LiveFolder
 
 ALL = ViewSettings(title="All tickets")
-VOCABULARY = vocabulary()
+# Escaped to ASCII: one symbol in the head must not make the whole board a wide string to encode.
+VOCABULARY = json.dumps(vocabulary(), separators=(",", ":"))
 logger = logging.getLogger(__name__)
 
 
@@ -48,14 +49,14 @@ class Rendered:
 
 
 class Board:
-    def __init__(self, config: Config, folder: LiveFolder, clock: Callable[[], datetime] = timefmt.now) -> None:
+    def __init__(self, config: Config, folder: LiveFolder | Folders, clock: Callable[[], datetime] = timefmt.now) -> None:
         self.config = config
         self.folder = folder
         self.clock = clock
         self.judge = Judge(BoardRules.from_config(config))
         self.views = {"all": ALL, **config.views}
         self.cache: dict[tuple[str, int | None], Rendered] = {}
-        self.encoded: dict[int, tuple[Row, str]] = {}  # each row's JSON, made once per row
+        self.encoded: dict[tuple[str, int], tuple[Row, str]] = {}  # each row's JSON, made once per row
         # The page's virtual light shows exactly what the desk light shows for each board state.
         self.palette = {state: effect.css() for state, effect in config.effects.items()}
         self.lock = threading.Lock()
@@ -79,18 +80,22 @@ class Board:
             cached = self._fresh(key, now)
             if cached:
                 return cached
+            version = self.folder.version
             snapshot = self.folder.view()
+            views = snapshot if isinstance(snapshot, list) else [snapshot]
             settings = self.views[view]
             try:
-                verdict = self.judge.verdict(snapshot, now, lambda t: settings.matches(t, agent))
-                content = self.encode(verdict, view, agent, snapshot.names.get("agents", {}).get(agent))
+                verdict = self.judge.verdict(views, now, lambda t: settings.matches(t, agent))
+                agent_name = next((v.names.get("agents", {}).get(agent) for v in views
+                                   if agent in v.names.get("agents", {})), None)
+                content = self.encode(verdict, view, agent, agent_name)
             except Exception as error:  # fail closed: an error board, never a 500 nor the last good one
                 logger.exception("the board cannot be built")
                 verdict = board.failed(now, f"the board cannot be built: {type(error).__name__}")
                 content = self.encode(verdict, view, agent)
             etag = 'W/"' + hashlib.sha1(content).hexdigest()[:20] + '"'
             body = content[:-1] + b',"generated_at":"' + timefmt.format(now).encode() + b'"}'
-            rendered = Rendered(verdict, body, etag, snapshot.version)
+            rendered = Rendered(verdict, body, etag, version)
             if len(self.cache) > 64:  # agents' filters come and go
                 self.cache.clear()
             self.cache[key] = rendered
@@ -120,29 +125,31 @@ class Board:
             "breached": verdict.breached,
             "view": {"slug": slug, "title": self.views[slug].title},
             "agent": {"id": agent, "name": agent_name} if agent is not None else None,
-            "next_breach": {"id": breach.id, "due_at": breach.fields["due_at"]} if breach else None,
-            "oldest_breach": {"id": oldest.id, "due_at": oldest.fields["due_at"]} if oldest else None,
+            "next_breach": {"id": breach.id, "helpdesk": breach.fields.get("helpdesk"),
+                            "due_at": breach.fields["due_at"]} if breach else None,
+            "oldest_breach": {"id": oldest.id, "helpdesk": oldest.fields.get("helpdesk"),
+                              "due_at": oldest.fields["due_at"]} if oldest else None,
+            "helpdesks": verdict.helpdesks,
             "unreadable": [u.as_dict() for u in verdict.unreadable],
             "light": _light(verdict.light),
             "alerts": _alerts(verdict.alerts),
             "palette": self.palette,
-            "states": VOCABULARY,
         }
         parts = []
         for key, title in SECTIONS:
             meta = _dumps({"key": key, "title": title, "counts": verdict.section_counts(key)})
             parts.append(meta[:-1] + ',"tickets":[' + ",".join(self._json(r) for r in verdict.sections[key]) + "]}")
-        content = _dumps(head)[:-1] + ',"sections":[' + ",".join(parts) + "]}"
+        content = _dumps(head)[:-1] + ',"states":' + VOCABULARY + ',"sections":[' + ",".join(parts) + "]}"
         if len(self.encoded) > 2 * len(self.judge.rows) + 100:  # forget tickets that left
             self.encoded = {i: e for i, e in self.encoded.items() if i in self.judge.rows}
         return content.encode()
 
     def _json(self, row: Row) -> str:
-        known = self.encoded.get(row.id)
+        known = self.encoded.get(row.ref)
         if known is not None and known[0] is row:
             return known[1]
         text = _dumps(row.fields)
-        self.encoded[row.id] = (row, text)
+        self.encoded[row.ref] = (row, text)
         return text
 
 

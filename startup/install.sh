@@ -6,6 +6,9 @@
 #   startup/install.sh --root DIR [...]                  stage the files under DIR only (no users,
 #                                                        no pip, no systemctl); DESTDIR=DIR works too
 #   --prefix DIR                                         code and venv elsewhere than /opt/ticketdash
+#   sudo startup/install.sh --add-helpdesk NAME [--source freshservice|freshdesk|zendesk]
+#                                                        one more helpdesk on the wall: its own watcher
+#                                                        (ticket-watcher@NAME), config, token and folder
 #
 # Places:  code and venv in /opt/ticketdash, configuration in /etc/ticketdash
 # (yours: upgrades never change it), data in /var/lib/ticketdash/tickets.
@@ -21,6 +24,8 @@ NGINX=0
 START=1
 ACTION=install
 PURGE=0
+HELPDESK=
+SOURCE=freshservice
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -32,7 +37,9 @@ while [ $# -gt 0 ]; do
         --no-start) START=0 ;;
         --uninstall) ACTION=uninstall ;;
         --purge) PURGE=1 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        --add-helpdesk) ACTION=add-helpdesk; HELPDESK="$2"; shift ;;
+        --source) SOURCE="$2"; shift ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -59,6 +66,11 @@ uninstall() {
         [ "$STAGED" -eq 1 ] || systemctl disable --now "$unit.service" 2>/dev/null || true
         rm -f "$ROOT$UNIT_DIR/$unit.service"
     done
+    for unit in "$ROOT$UNIT_DIR"/ticket-watcher@*.service; do
+        [ -e "$unit" ] || continue
+        [ "$STAGED" -eq 1 ] || systemctl disable --now "$(basename "$unit")" 2>/dev/null || true
+    done
+    rm -f "$ROOT$UNIT_DIR/ticket-watcher@.service"
     rm -f "$ROOT$UDEV_RULE" "$ROOT/etc/nginx/sites-enabled/ticketdash" "$ROOT$SITE"
     rm -rf "$ROOT$PREFIX"
     run systemctl daemon-reload
@@ -69,6 +81,81 @@ uninstall() {
     else
         say "Ticket Dash removed. Kept: $CONFIG (configuration) and $DATA (tickets); --purge deletes them."
     fi
+}
+
+render_instance() {  # the watcher's template unit, ticket-watcher@NAME: everything per helpdesk is named by %i
+    render "$SRC/startup/ticket-watcher.service" "$1" 0644
+    python3 - "$1" "$CONFIG" "$DATA" <<'PY'
+import sys
+dest, config, data = sys.argv[1:]
+text = open(dest).read()
+for old, new in {"(Freshservice -> tickets folder)": "for helpdesk %i",
+                 f"{config}/ticketdash.toml": f"{config}/helpdesks/%i/ticketdash.toml",
+                 f"{config}/token.txt": f"{config}/helpdesks/%i/token.txt",
+                 f"ReadWritePaths={data}/tickets\n": f"ReadWritePaths={data}/tickets-%i\n"}.items():
+    assert old in text, old
+    text = text.replace(old, new)
+open(dest, "w").write(text)
+PY
+}
+
+add_helpdesk() {  # add_helpdesk: one more helpdesk, named $HELPDESK, read by the wall through [helpdesks]
+    if ! [[ "$HELPDESK" =~ ^[A-Za-z0-9][A-Za-z0-9-]{0,19}$ ]]; then
+        echo "install.sh: --add-helpdesk: a name is up to 20 letters, digits and '-', got '$HELPDESK'" >&2; exit 2
+    fi
+    case "$SOURCE" in freshservice|freshdesk|zendesk) ;; *)
+        echo "install.sh: --source: freshservice, freshdesk or zendesk, got '$SOURCE'" >&2; exit 2 ;; esac
+    local main="$ROOT$CONFIG/ticketdash.toml" folder="$ROOT$CONFIG/helpdesks/$HELPDESK"
+    [ -e "$main" ] || { echo "install.sh: install Ticket Dash first ($main is missing)" >&2; exit 1; }
+    say "Adding helpdesk $HELPDESK ($SOURCE)"
+    install -d -m 0750 "$ROOT$CONFIG/helpdesks" "$folder"
+    owner "root:$USER_NAME" "$ROOT$CONFIG/helpdesks" "$folder"
+    if [ ! -e "$folder/ticketdash.toml" ]; then
+        local account
+        case "$SOURCE" in
+            freshservice) account='domain = "your-account.freshservice.com"' ;;
+            freshdesk) account='domain = "your-account.freshdesk.com"' ;;
+            zendesk) account=$'subdomain = "your-account"\nemail = "agent@example.com"\napi_token_file = "token.txt"' ;;
+        esac
+        printf '%s\n' "# The watcher of helpdesk $HELPDESK (ticket-watcher@$HELPDESK), written by install.sh." \
+            "# Set the account, put its key in $CONFIG/helpdesks/$HELPDESK/token.txt, then:" \
+            "#   sudo systemctl restart ticket-watcher@$HELPDESK" "[watcher]" "source = \"$SOURCE\"" "" \
+            "[$SOURCE]" "$account" "" "[paths]" "tickets = \"$DATA/tickets-$HELPDESK\"" > "$folder/ticketdash.toml"
+        say "  wrote $CONFIG/helpdesks/$HELPDESK/ticketdash.toml"
+    fi
+    chmod 0640 "$folder/ticketdash.toml"
+    owner "root:$USER_NAME" "$folder/ticketdash.toml"
+    [ -e "$folder/token.txt" ] || install -m 0600 /dev/null "$folder/token.txt"
+    chmod 0600 "$folder/token.txt"
+    install -d -m 0750 "$ROOT$DATA/tickets-$HELPDESK"
+    owner "$USER_NAME:$USER_NAME" "$ROOT$DATA/tickets-$HELPDESK"
+    # The readers follow [helpdesks]; the first added one also names the original folder, as "main".
+    python3 - "$main" "$HELPDESK" "$DATA/tickets-$HELPDESK" "$DATA/tickets" <<'PY'
+import re, sys
+path, name, folder, original = sys.argv[1:]
+text = open(path).read()
+match = re.search(r"^\[helpdesks\][^\n]*\n", text, re.M)
+if match and re.search(rf"^{re.escape(name)}\s*=", text[match.end():].split("\n[", 1)[0], re.M):
+    print(f"  kept [helpdesks] {name} in {path}")
+    sys.exit(0)
+line = f'{name} = "{folder}"\n'
+if match:
+    text = text[: match.end()] + line + text[match.end():]
+else:
+    text = text.rstrip("\n") + f'\n\n# The folders the wall, the light and the alerts read (install.sh --add-helpdesk).\n[helpdesks]\nmain = "{original}"\n' + line
+open(path, "w").write(text)
+print(f"  added [helpdesks] {name} to {path}")
+PY
+    install -d -m 0755 "$ROOT$UNIT_DIR"
+    render_instance "$ROOT$UNIT_DIR/ticket-watcher@.service"
+    run systemctl daemon-reload
+    if [ "$START" -eq 1 ]; then
+        run systemctl enable "ticket-watcher@$HELPDESK.service"
+        run systemctl restart "ticket-watcher@$HELPDESK.service" ticket-dash.service blinky.service ticket-alerts.service
+    fi
+    say ""
+    say "Next: set the account in $CONFIG/helpdesks/$HELPDESK/ticketdash.toml and its key in token.txt there,"
+    say "then: sudo systemctl restart ticket-watcher@$HELPDESK"
 }
 
 render() {  # render TEMPLATE DEST MODE: fill in the @...@ values
@@ -181,6 +268,7 @@ install_all() {
 
     install -d -m 0755 "$ROOT$UNIT_DIR" "$(dirname "$ROOT$UDEV_RULE")"
     for unit in "${UNITS[@]}"; do render "$SRC/startup/$unit.service" "$ROOT$UNIT_DIR/$unit.service" 0644; done
+    render_instance "$ROOT$UNIT_DIR/ticket-watcher@.service"
     render "$SRC/startup/70-ticketdash-luxafor.rules" "$ROOT$UDEV_RULE" 0644
     if [ "$NGINX" -eq 1 ]; then
         install -d -m 0755 "$ROOT/etc/nginx/sites-available" "$ROOT/etc/nginx/sites-enabled"
@@ -209,4 +297,8 @@ install_all() {
     say "Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -u ticket-alerts -f"
 }
 
-if [ "$ACTION" = uninstall ]; then uninstall; else install_all; fi
+case "$ACTION" in
+    uninstall) uninstall ;;
+    add-helpdesk) add_helpdesk ;;
+    *) install_all ;;
+esac

@@ -78,7 +78,9 @@ function stateBadge(state) {
 function row(t) {
   const tr = el("tr", `state-${t.state} prio-${t.priority}`);
   tr.dataset.id = t.id;
+  if (t.helpdesk) tr.dataset.helpdesk = t.helpdesk;
   const idCell = el("td", "id");
+  if (t.helpdesk) idCell.append(el("span", "helpdesk", t.helpdesk)); // ids repeat across helpdesks
   const href = safeUrl(t.url);
   if (href) {
     const a = el("a", null, `#${t.id}`);
@@ -87,7 +89,7 @@ function row(t) {
     a.rel = "noopener noreferrer";
     idCell.append(a);
   } else {
-    idCell.textContent = `#${t.id}`;
+    idCell.append(document.createTextNode(`#${t.id}`));
   }
   const state = el("td", "state");
   state.append(stateBadge(t.state));
@@ -288,7 +290,7 @@ function render(data) {
   unreadable.hidden = !data.unreadable.length;
   unreadable.textContent = data.unreadable.length
     ? `Cannot show ${data.unreadable.length} ticket(s): ` +
-      data.unreadable.slice(0, 5).map((u) => `${u.id === null ? u.file : "#" + u.id} (${u.reason})`).join("; ") +
+      data.unreadable.slice(0, 5).map((u) => `${u.helpdesk ? u.helpdesk + " " : ""}${u.id === null ? u.file : "#" + u.id} (${u.reason})`).join("; ") +
       (data.unreadable.length > 5 ? "; …" : "") + ". The board may be incomplete."
     : "";
   document.title = `${STATES[data.worst]?.word || data.worst} · ${document.title.split(" · ").slice(-2).join(" · ")}`;
@@ -325,7 +327,7 @@ function tick() {
   const next = board.next_breach;
   $("next-breach-label").textContent = next ? "Next breach in" : "No deadline ahead";
   $("next-breach").textContent = next ? duration(Math.max(0, Date.parse(next.due_at) - now)) : "";
-  $("next-breach-ticket").textContent = next ? `#${next.id}` : "";
+  $("next-breach-ticket").textContent = next ? `${next.helpdesk ? next.helpdesk + " " : ""}#${next.id}` : "";
 
   const health = board.health;
   const stale = $("stale-banner");

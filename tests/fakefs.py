@@ -126,24 +126,13 @@ class FakeFreshservice:
 
     def populate(self, total: int, active: int, days: int = 90, requesters: int = 200, seed: int = 1) -> None:
         """*total* tickets created over *days*, *active* of them still open; the rest resolved or closed."""
-        rnd = random.Random(seed)
-        now = datetime.now(timezone.utc)
-        for i in range(1, 6):
-            self.add_person("agent", 21000000000 + i, f"Agent{i}", "Smith")
-        for i in range(1, requesters + 1):
-            self.add_person("requester", 29000000000 + i, f"Requester{i}", "Jones")
         self.groups = {31000000001: {"id": 31000000001, "name": "Service Desk", "workspace_id": PRIMARY_WORKSPACE}}
-        open_ids = set(rnd.sample(range(1, total + 1), active))
-        for n in range(1, total + 1):
-            created = now - timedelta(seconds=rnd.uniform(3600, days * 86400))
-            updated = created + (now - created) * rnd.uniform(0.0, 1.0)
+        for n, rnd, fields in generated(self, total, active, days, requesters, seed, (21000000000, 29000000000)):
             self.add_ticket(
-                id=n, created_at=iso(created), updated_at=iso(updated - timedelta(minutes=10)),
-                status=rnd.choice([2, 2, 3, 6]) if n in open_ids else rnd.choice([4, 5]),
+                **fields, status=rnd.choice([2, 2, 3, 6]) if fields.pop("open") else rnd.choice([4, 5]),
                 type=rnd.choice(["Incident", "Incident", "Service Request"]), priority=rnd.randint(1, 4),
                 requester_id=29000000000 + rnd.randint(1, requesters),
                 responder_id=21000000000 + rnd.randint(1, 5), group_id=31000000001,
-                subject=f"Generated ticket {n} " + "lorem ipsum " * rnd.randint(1, 6),
             )
 
     # -- faults ----------------------------------------------------------
@@ -304,6 +293,25 @@ class FakeFreshservice:
         if page * per_page < len(items):
             headers["link"] = "<{base}?" + urlencode({**query, "page": page + 1}) + '>; rel="next"'
         return 200, {key: [dict(i) for i in chunk]}, headers, 1 + extra
+
+
+def generated(fake: Any, total: int, active: int, days: int, requesters: int, seed: int,
+              id_bases: tuple[int, int]) -> Any:
+    """A generated helpdesk, for any fake: its people added, then each ticket's number, random source and
+    the fields every product shares (``open`` says whether it is still active)."""
+    rnd = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    agents, people = id_bases
+    for i in range(1, 6):
+        fake.add_person("agent", agents + i, f"Agent{i}", "Smith")
+    for i in range(1, requesters + 1):
+        fake.add_person("requester", people + i, f"Requester{i}", "Jones")
+    open_ids = set(rnd.sample(range(1, total + 1), active))
+    for n in range(1, total + 1):
+        created = now - timedelta(seconds=rnd.uniform(3600, days * 86400))
+        updated = created + (now - created) * rnd.uniform(0.0, 1.0)
+        yield n, rnd, {"id": n, "created_at": iso(created), "updated_at": iso(updated - timedelta(minutes=10)),
+                       "open": n in open_ids, "subject": f"Generated ticket {n} " + "lorem ipsum " * rnd.randint(1, 6)}
 
 
 def _validation(field: str, code: str) -> dict[str, Any]:

@@ -26,9 +26,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakefs import FakeFreshservice, _validation, iso, parse_iso
+from tests.fakefs import FakeFreshservice, _validation, generated, iso, parse_iso
 
 Answer = tuple[int, Any, dict[str, str], int]
+PRIORITY_WORDS = ("low", "normal", "high", "urgent")
 
 
 class FakeFreshdesk(FakeFreshservice):
@@ -176,6 +177,17 @@ class FakeZendesk(FakeFreshservice):
             ticket.update(fields)
             self.tickets[ticket_id] = ticket
             return ticket
+
+    def populate_zendesk(self, total: int, active: int, days: int = 90, requesters: int = 200, seed: int = 1) -> None:
+        """*total* tickets created over *days*, *active* of them open; the rest solved or closed."""
+        self.groups = {40: {"id": 40, "name": "Service Desk"}}
+        for n, rnd, fields in generated(self, total, active, days, requesters, seed, (900, 361000000)):
+            created = parse_iso(fields["created_at"])
+            self.add_ticket(**fields, status=rnd.choice(["new", "open", "open", "pending"]) if fields.pop("open")
+                            else rnd.choice(["solved", "closed"]),
+                            priority=rnd.choice(list(PRIORITY_WORDS)), requester_id=361000000 + rnd.randint(1, requesters),
+                            assignee_id=900 + rnd.randint(1, 5), group_id=40,
+                            fr_due=created + timedelta(hours=rnd.randint(1, 48)), due=created + timedelta(days=3))
 
     def add_person(self, kind: str, person_id: int, first: str, last: str = "") -> None:
         self.users[person_id] = {"id": person_id, "name": f"{first} {last}".strip(),

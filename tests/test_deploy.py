@@ -152,3 +152,33 @@ def test_the_demo_command_runs_all_four_and_one_sigint_stops_them(tmp_path: Path
     assert "stopped: watcher (exit 0), gui (exit 0), blinky (exit 0), alerts (exit 0)" in log
     assert (project / "alerts-tickets-demo" / "alerts.sqlite3").exists()
     assert '"state":"off"' in (project / "tickets-demo" / "_light.json").read_text()
+
+
+def test_add_helpdesk_makes_a_watcher_instance_with_its_own_config_token_and_folder(tmp_path: Path) -> None:
+    from ticketdash import config as configuration
+
+    stage = tmp_path / "stage"
+    assert install("--root", str(stage), "--prefix", str(ROOT)).returncode == 0
+    bad = install("--root", str(stage), "--add-helpdesk", "no_good")
+    assert bad.returncode == 2 and "--add-helpdesk" in bad.stderr
+    for name, source in (("globex", "zendesk"), ("initech", "freshdesk")):
+        result = install("--root", str(stage), "--prefix", str(ROOT), "--add-helpdesk", name, "--source", source)
+        assert result.returncode == 0, result.stderr
+    again = install("--root", str(stage), "--prefix", str(ROOT), "--add-helpdesk", "globex", "--source", "zendesk")
+    assert "kept [helpdesks] globex" in again.stdout
+    etc = stage / "etc" / "ticketdash"
+    assert mode(etc / "helpdesks" / "globex" / "token.txt") == 0o600
+    assert (stage / "var" / "lib" / "ticketdash" / "tickets-globex").is_dir()
+    main = configuration.load(etc / "ticketdash.toml", environ={})
+    assert main.helpdesks == {"main": Path("/var/lib/ticketdash/tickets"),
+                              "globex": Path("/var/lib/ticketdash/tickets-globex"),
+                              "initech": Path("/var/lib/ticketdash/tickets-initech")}
+    globex = configuration.load(etc / "helpdesks" / "globex" / "ticketdash.toml", environ={})
+    assert globex.watcher.source == "zendesk" and globex.paths.tickets == Path("/var/lib/ticketdash/tickets-globex")
+    template = (stage / "etc" / "systemd" / "system" / "ticket-watcher@.service").read_text()
+    assert "LoadCredential=freshservice-api-key:/etc/ticketdash/helpdesks/%i/token.txt" in template
+    assert "ReadWritePaths=/var/lib/ticketdash/tickets-%i\n" in template and not re.search(r"@[A-Z_]+@", template)
+    instance = tmp_path / "ticket-watcher@globex.service"
+    instance.write_text(template)
+    verify = subprocess.run(["systemd-analyze", "verify", str(instance)], capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr

@@ -378,3 +378,32 @@ def test_zendesk_sla_metrics(metrics: list, expected: tuple) -> None:
 ])
 def test_freshdesk_status_choices(choices: Any, expected: dict) -> None:
     assert _choices(choices) == expected
+
+
+# -- the watcher process, for each new source ------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["freshdesk", "zendesk"])
+def test_the_watcher_process_mirrors_each_source_and_keeps_its_key_out(kind: str, tmp_path: Path,
+                                                                        freshdesk: FakeFreshdesk,
+                                                                        zendesk: FakeZendesk) -> None:
+    from tests.conftest import run_module, write_config
+
+    fake: Any = freshdesk if kind == "freshdesk" else zendesk
+    fake.add_ticket(id=5)
+    account = ({"domain": "acme.freshdesk.com", "base_url": fake.url} if kind == "freshdesk" else
+               {"subdomain": "acme", "base_url": fake.url, "email": zendesk.email, "api_token_file": "token.txt"})
+    config = write_config(tmp_path / "config", {"watcher": {"source": kind}, kind: account,
+                                                "paths": {"tickets": "../tickets"}}, token=fake.api_key)
+    result = run_module("watcher", "--config", str(config), "--once")
+    assert result.returncode == 0, result.stderr
+    beat = json.loads((tmp_path / "tickets" / "_watcher.json").read_text())
+    assert beat["source"] == kind and beat["last_error"] is None and (tmp_path / "tickets" / "5.json").exists()
+    assert beat["ticket_link"] == {"freshdesk": "https://acme.freshdesk.com/a/tickets/{id}",
+                                   "zendesk": "https://acme.zendesk.com/agent/tickets/{id}"}[kind]
+    (tmp_path / "config" / "token.txt").write_text("a-wrong-key-987654\n")
+    result = run_module("watcher", "--config", str(config), "--once")
+    beat = json.loads((tmp_path / "tickets" / "_watcher.json").read_text())
+    assert result.returncode == 1 and f"{kind.title()} rejected the API key (401)" in beat["last_error"]
+    everything = result.stderr + json.dumps(beat) + "".join(p.read_text() for p in (tmp_path / "tickets").rglob("*.*"))
+    assert "a-wrong-key-987654" not in everything and fake.api_key not in everything

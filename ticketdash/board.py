@@ -13,10 +13,10 @@ id and reason, and the board is ``error``; the other tickets are still shown.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ticketdash import rules, timefmt
 from ticketdash.config import Config
@@ -57,9 +57,10 @@ class BoardRules:
         )
 
     def desk(self, name: str, heartbeat: Mapping[str, Any] | None) -> Desk:
-        """The helpdesk's label and link, as its watcher announces them."""
+        """The helpdesk's label and link, as its watcher announces them (the same object while they
+        stay the same, so that a remembered row is recognised by identity)."""
         link = (heartbeat or {}).get("ticket_link")
-        return Desk(name, link if is_link(link) else self.link)
+        return _desk(name, link if is_link(link) else self.link)
 
     def section_of(self, status_name: str, replied: bool) -> str:
         name = status_name.casefold()
@@ -85,6 +86,7 @@ class Row:
     ticket: Ticket
     names: Any
     desk: Desk
+    ref: tuple[str, int]  # (helpdesk, id): unique on the wall
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +94,15 @@ class Unreadable:
     file: str
     id: int | None
     reason: str
+    helpdesk: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "id": self.id, "reason": self.reason}
+        return {"file": self.file, "id": self.id, "reason": self.reason, "helpdesk": self.helpdesk or None}
+
+    @property
+    def label(self) -> str:
+        shown = str(self.id) if self.id is not None else self.file
+        return f"{self.helpdesk} {shown}" if self.helpdesk else shown
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class Verdict:
     next_breach: Row | None = None  # the soonest deadline not yet passed
     oldest_breach: Row | None = None  # the breach that has lasted longest
     breached: int = 0
+    helpdesks: list[dict[str, Any]] = field(default_factory=list)  # each helpdesk's health, with [helpdesks]
 
     def rows(self) -> Iterator[Row]:
         for key, _ in SECTIONS:
@@ -172,62 +181,74 @@ class Judge:
         self.rows: dict[int, Row] = {}
         self.lock = threading.Lock()
 
-    def verdict(self, snapshot: FolderView, now: datetime, keep: Keep = everything) -> Verdict:
-        """The board for the tickets *keep* lets through. Never raises for one odd ticket."""
+    def verdict(self, snapshot: FolderView | Sequence[FolderView], now: datetime, keep: Keep = everything) -> Verdict:
+        """The board of one folder, or of several helpdesks' folders as one, for the tickets *keep*
+        lets through. Never raises for one odd ticket."""
+        views = [snapshot] if isinstance(snapshot, FolderView) else list(snapshot)
         with self.lock:
-            return self._verdict(snapshot, now, keep)
+            return self._verdict(views, now, keep)
 
-    def _verdict(self, snapshot: FolderView, now: datetime, keep: Keep) -> Verdict:
-        names = snapshot.names
-        unreadable = [Unreadable(name, _id_of(name), reason) for name, reason in sorted(snapshot.errors.items())]
-        unreadable += _skipped(snapshot.heartbeat)
+    def _verdict(self, views: list[FolderView], now: datetime, keep: Keep) -> Verdict:
+        unreadable: list[Unreadable] = []
         sections: dict[str, list[Row]] = {key: [] for key, _ in SECTIONS}
         counts = dict.fromkeys(TICKET_STATES, 0)
         moments: list[datetime] = []
-        desk = self.rules.desk("", snapshot.heartbeat)
-        for ticket_id, ticket in snapshot.entries.items():
-            try:
-                if not keep(ticket):
+        present: set[tuple[str, int]] = set()
+        healths = []
+        for view in views:
+            name = view.helpdesk
+            unreadable += [Unreadable(file, _id_of(file), reason, name) for file, reason in sorted(view.errors.items())]
+            unreadable += _skipped(view.heartbeat, name)
+            desk = self.rules.desk(name, view.heartbeat)
+            for ticket_id, ticket in view.entries.items():
+                ref = (name, ticket_id)
+                present.add(ref)
+                try:
+                    if not keep(ticket):
+                        continue
+                    row = self._row(ref, ticket, view.names, desk, now)
+                except Exception as error:  # fail closed: this ticket is unreadable, the rest still count
+                    unreadable.append(Unreadable(f"{ticket_id}.json", ticket_id, _reason(error), name))
                     continue
-                row = self._row(ticket, names, desk, now)
-            except Exception as error:  # fail closed: this ticket is unreadable, the rest still count
-                unreadable.append(Unreadable(f"{ticket_id}.json", ticket_id, _reason(error)))
-                continue
-            if row.valid_until is not None:
-                moments.append(row.valid_until)
-            counts[row.state] += 1
-            sections[row.section].append(row)
-        if len(self.rows) > len(snapshot.entries):
-            for gone in set(self.rows) - set(snapshot.entries):
+                if row.valid_until is not None:
+                    moments.append(row.valid_until)
+                counts[row.state] += 1
+                sections[row.section].append(row)
+            healths.append((view, *data_health(view, now, self.rules.stale_after)))
+        if len(self.rows) > len(present):
+            for gone in set(self.rows) - present:
                 del self.rows[gone]
 
-        status, reason, health_changes = data_health(snapshot, now, self.rules.stale_after)
+        status, reason, heartbeat, health_changes = _combined(healths)
         if unreadable and status != "error":
-            shown = ", ".join(str(u.id) if u.id is not None else u.file for u in unreadable[:5])
+            shown = ", ".join(u.label for u in unreadable[:5])
             status, reason = "error", f"{len(unreadable)} ticket(s) cannot be read: {shown}"
-        if health_changes is not None:
-            moments.append(health_changes)
+        moments += [c for *_, c in healths if c is not None]
         for rows in sections.values():
             rows.sort(key=lambda r: r.key)
         breached = [r for rows in sections.values() for r in rows if r.state in BREACHED]
         waiting = [r for rows in sections.values() for r in rows
                    if r.due_at is not None and r.due_at > now and r.state != "paused"]
         future = [m for m in moments if m > now]
+        first = views[0]
         return Verdict(
             at=now, status=status, reason=reason,
             worst=rules.board_state((s for s, n in counts.items() if n), status),
             counts=counts, sections=sections, unreadable=unreadable,
-            heartbeat=snapshot.heartbeat or {}, light=snapshot.light, alerts=snapshot.statuses.get("alerts"),
+            heartbeat=heartbeat, light=first.light, alerts=first.statuses.get("alerts"),
             valid_until=min(future) if future else None,
-            next_breach=min(waiting, key=lambda r: (r.due_at, r.id)) if waiting else None,
-            oldest_breach=min(breached, key=lambda r: (r.due_at or FAR, r.id)) if breached else None,
+            next_breach=min(waiting, key=lambda r: (r.due_at, r.key)) if waiting else None,
+            oldest_breach=min(breached, key=lambda r: (r.due_at or FAR, r.key)) if breached else None,
             breached=len(breached),
+            helpdesks=[{"name": v.helpdesk, "status": st, "reason": why,
+                        "data_as_of": (v.heartbeat or {}).get("last_success_at")}
+                       for v, st, why, _ in healths if v.helpdesk],
         )
 
-    def _row(self, t: Ticket, names: Mapping[str, Any], desk: Desk, now: datetime) -> Row:
+    def _row(self, ref: tuple[str, int], t: Ticket, names: Mapping[str, Any], desk: Desk, now: datetime) -> Row:
         ticket_id = t.id
-        row = self.rows.get(ticket_id)
-        if (row and row.ticket is t and row.names is names and row.desk == desk
+        row = self.rows.get(ref)
+        if (row and row.ticket is t and row.names is names and row.desk is desk
                 and (row.valid_until is None or now < row.valid_until)):
             return row
         policy = self.rules.policy
@@ -237,7 +258,6 @@ class Judge:
         priority = t.priority or 0
         fields = {
             "id": ticket_id,
-            "helpdesk": desk.name or None,
             "subject": t.subject,
             "excerpt": t.excerpt,
             "status": t.status,
@@ -257,16 +277,23 @@ class Judge:
             "customer_replied": verdict.customer_replied,
             "url": desk.url(ticket_id),
         }
+        if desk.name:  # on a wall of several helpdesks: ids repeat, the label tells them apart
+            fields["helpdesk"] = desk.name
         row = Row(
             id=ticket_id, state=verdict.state,
             section=self.rules.section_of(status_name, verdict.customer_replied),
             due_at=due, priority=priority, fields=fields,
             key=(SEVERITY_OF_TICKET[verdict.state], due or FAR, -priority, desk.name, ticket_id),
             valid_until=rules.next_change(t, status_name, now, policy),
-            ticket=t, names=names, desk=desk,
+            ticket=t, names=names, desk=desk, ref=ref,
         )
-        self.rows[ticket_id] = row
+        self.rows[ref] = row
         return row
+
+
+@lru_cache(maxsize=256)
+def _desk(name: str, link: str) -> Desk:
+    return Desk(name, link)
 
 
 def is_link(value: Any) -> bool:
@@ -275,20 +302,34 @@ def is_link(value: Any) -> bool:
             and (value.startswith(("https://", "http://")) or (value.startswith("/") and not value.startswith("//"))))
 
 
-def _skipped(heartbeat: Mapping[str, Any] | None) -> list[Unreadable]:
+def _combined(healths: list[tuple[FolderView, str, str, datetime | None]]
+              ) -> tuple[str, str, dict[str, Any], datetime | None]:
+    """The board's health from each helpdesk's: the worst, saying which helpdesk when there are
+    several, with that helpdesk's heartbeat (the oldest data among equals)."""
+    rank = {"error": 0, "stale": 1, "ok": 2}
+    worst = min(healths, key=lambda h: (rank[h[1]], (h[0].heartbeat or {}).get("last_success_at") or ""))
+    view, status, reason, _ = worst
+    if len(healths) > 1 and status != "ok":
+        reason = "; ".join(f"{v.helpdesk}: {why}" for v, st, why, _ in healths if st == status)
+    changes = [c for *_, c in healths if c is not None]
+    return status, reason, view.heartbeat or {}, min(changes) if changes else None
+
+
+def _skipped(heartbeat: Mapping[str, Any] | None, helpdesk: str = "") -> list[Unreadable]:
     """The tickets the watcher could not mirror safely: unreadable data, by id."""
     listed = (heartbeat or {}).get("skipped")
     if not listed:
         return []
     if not isinstance(listed, list):
-        return [Unreadable("_watcher.json", None, "its list of skipped tickets is malformed")]
+        return [Unreadable("_watcher.json", None, "its list of skipped tickets is malformed", helpdesk)]
     found = []
     for item in listed[:1000]:
         item = item if isinstance(item, dict) else {}
         ticket_id = item.get("id")
         ticket_id = ticket_id if is_id(ticket_id) else None
         reason = "skipped by the watcher: " + _text(item.get("reason") or "unknown reason")
-        found.append(Unreadable(f"{ticket_id}.json" if ticket_id is not None else "_watcher.json", ticket_id, reason))
+        found.append(Unreadable(f"{ticket_id}.json" if ticket_id is not None else "_watcher.json", ticket_id, reason,
+                                helpdesk))
     return found
 
 

@@ -220,10 +220,12 @@ class ViewSettings:
     groups: list[int] = _setting([], "only these group IDs")
     workspaces: list[int] = _setting([], "only these workspace IDs")
     types: list[str] = _setting([], "only these ticket types")
+    helpdesks: list[str] = _setting([], "only these helpdesks (names in [helpdesks])")
 
     def matches(self, ticket: Ticket, agent: int | None = None) -> bool:
         """Whether *ticket* belongs on this view (and to *agent*, when one is given)."""
-        return ((not self.groups or ticket.group_id in self.groups)
+        return ((not self.helpdesks or ticket.helpdesk in self.helpdesks)
+                and (not self.groups or ticket.group_id in self.groups)
                 and (not self.workspaces or ticket.workspace_id in self.workspaces)
                 and (not self.types or ticket.type in self.types)
                 and (agent is None or ticket.agent_id == agent))
@@ -342,6 +344,12 @@ class Config:
     api_key: Secret | None = None
     access_key: Secret | None = None
     effects: dict[str, Effect] = field(default_factory=dict)  # [blinky] effects, parsed: board state -> effect
+    helpdesks: dict[str, Path] = field(default_factory=dict)  # [helpdesks]: label -> tickets folder
+
+    @property
+    def folders(self) -> dict[str, Path]:
+        """The tickets folders the readers follow, by label ("" for the one of [paths] tickets)."""
+        return dict(self.helpdesks) or {"": self.paths.tickets}
 
     @property
     def stale_after(self) -> float:
@@ -414,11 +422,12 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     sections.update(_alerts(path, raw.pop("alerts", {})))
     walls = raw.pop("walls", {})
     views = raw.pop("views", {})
+    helpdesks = _helpdesks(path, raw.pop("helpdesks", {}))
     if not isinstance(views, dict):
         raise ConfigError(f"{path}: views: expected [views.<slug>] tables")
     for name, value in raw.items():
         if name not in SECTIONS:
-            known = ", ".join([*SECTIONS, "views", "walls", "alerts"])
+            known = ", ".join([*SECTIONS, "helpdesks", "views", "walls", "alerts"])
             raise ConfigError(f"{path}: [{name}]: unknown section (known: {known})")
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: {name}: expected a [{name}] section")
@@ -435,6 +444,9 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         if not isinstance(values, dict) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug) or slug == "all":
             raise ConfigError(f"{path}: [views.{slug}]: a view is a table with a lower-case slug other than 'all'")
         view = _build(path, f"views.{slug}", ViewSettings, values)
+        for name in view.helpdesks:
+            if name not in helpdesks:
+                raise ConfigError(f"{path}: [views.{slug}] helpdesks: no helpdesk {name!r} (name it in [helpdesks])")
         sections["views"][slug] = dataclasses.replace(view, title=view.title or slug.replace("-", " ").title())
     sections["walls"] = _walls(path, walls, sections["views"])
     gui: GuiSettings = sections["gui"]
@@ -457,7 +469,25 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
            or _credential(environ)
            or _read_secret(key_file))
     return Config(path=path, api_key=Secret(key) if key else None,
-                  access_key=_access_key(path, gui.access_key_file), effects=effects, **sections)
+                  access_key=_access_key(path, gui.access_key_file), effects=effects, helpdesks=helpdesks, **sections)
+
+
+def _helpdesks(path: Path, raw: Any) -> dict[str, Path]:
+    """``[helpdesks]``: a short label for each helpdesk's folder, shown on the wall's rows."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: helpdesks: expected a [helpdesks] section")
+    found: dict[str, Path] = {}
+    for name, folder in raw.items():
+        where = f"{path}: [helpdesks] {name}"
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}", name):
+            raise ConfigError(f"{where}: a helpdesk's name is up to 20 letters, digits and '-'")
+        if not isinstance(folder, str) or not folder:
+            raise ConfigError(f"{where}: expected the path of its tickets folder, got {folder!r}")
+        resolved = (path.parent / folder).resolve()
+        if resolved in found.values():
+            raise ConfigError(f"{where}: another helpdesk already reads {resolved}")
+        found[name] = resolved
+    return found
 
 
 def _effects(path: Path, blinky: BlinkySettings) -> dict[str, Effect]:

@@ -20,6 +20,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from ticketdash import names
+from ticketdash.config import Config
 from ticketdash.store import HEARTBEAT, TICKET_FILE, TicketStore
 from ticketdash.ticket import Ticket
 
@@ -39,6 +40,7 @@ class FolderView:
     heartbeat_error: str | None
     names: dict[str, names.Names]
     statuses: dict[str, dict[str, Any] | None]  # the other daemons' status files, by name ("light", "alerts")
+    helpdesk: str = ""  # the folder's label on a wall of several helpdesks
 
     @property
     def light(self) -> dict[str, Any] | None:
@@ -114,7 +116,7 @@ class LiveFolder(FileSystemEventHandler):
         with self.lock:
             s = self.state
             return FolderView(self.version, dict(s.entries), dict(s.errors), s.heartbeat, s.heartbeat_error,
-                              s.names, dict(s.statuses))
+                              s.names, dict(s.statuses), self.store.helpdesk)
 
     def rescan(self) -> None:
         """Re-read whatever changed since the last look, by stat; drop what is gone."""
@@ -225,3 +227,48 @@ class LiveFolder(FileSystemEventHandler):
             if status != self.state.statuses.get(name):
                 self.state.statuses[name] = status
                 self._bump()
+
+
+class Folders:
+    """Every helpdesk folder a reader follows, kept live and seen as one (``[helpdesks]``, or the one
+    folder of ``[paths] tickets``). The other daemons' status files are watched with the first."""
+
+    def __init__(self, config: Config, rescan_seconds: float, status_files: dict[str, Path] | None = None) -> None:
+        self.folders = [
+            LiveFolder(TicketStore(folder, name), config.paths.names, status_files if number == 0 else None,
+                       rescan_seconds=rescan_seconds)
+            for number, (name, folder) in enumerate(config.folders.items())
+        ]
+
+    @property
+    def stores(self) -> list[TicketStore]:
+        return [f.store for f in self.folders]
+
+    @property
+    def version(self) -> int:
+        """Grows whenever any folder changes."""
+        return sum(f.version for f in self.folders)
+
+    @property
+    def on_change(self) -> Callable[[], None] | None:
+        return self.folders[0].on_change
+
+    @on_change.setter
+    def on_change(self, callback: Callable[[], None] | None) -> None:
+        for folder in self.folders:
+            folder.on_change = callback
+
+    def start(self) -> None:
+        for folder in self.folders:
+            folder.start()
+
+    def rescan(self) -> None:
+        for folder in self.folders:
+            folder.rescan()
+
+    def stop(self) -> None:
+        for folder in self.folders:
+            folder.stop()
+
+    def view(self) -> list[FolderView]:
+        return [f.view() for f in self.folders]

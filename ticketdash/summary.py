@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from ticketdash import timefmt
 from ticketdash.rules import DEFAULT_POLICY, Policy
@@ -33,10 +33,10 @@ class Summary:
     daily_breaches: list[tuple[date, int]] = field(default_factory=list)  # the last 14 days
 
 
-def weekly(store: TicketStore, now: datetime, policy: Policy = DEFAULT_POLICY) -> Summary:
-    """The week that ends at *now*, compared with the week before."""
-    active = list(store.snapshot().tickets.values())
-    archived = list(_archived(store, (now - 2 * WEEK).date()))
+def weekly(stores: Sequence[TicketStore], now: datetime, policy: Policy = DEFAULT_POLICY) -> Summary:
+    """The week that ends at *now*, compared with the week before, over every helpdesk's folder."""
+    active = [t for store in stores for t in store.snapshot().tickets.values()]
+    archived = [t for store in stores for t in _archived(store, (now - 2 * WEEK).date())]
     start, before = now - WEEK, now - 2 * WEEK
     result = Summary(start=start, end=now)
     moments = [m for t in active + archived for m in breach_moments(t, now, policy)]
@@ -67,8 +67,9 @@ def weekly(store: TicketStore, now: datetime, policy: Policy = DEFAULT_POLICY) -
                 resolve.append((done - created).total_seconds())
     result.first_response = _median_p90(first)
     result.resolution = _median_p90(resolve)
-    oldest = sorted((t for t in active if t.created_at), key=lambda t: (t.created_at, t.id))[:5]
-    result.oldest = [{"id": t.id, "subject": t.subject, "created_at": timefmt.format(t.created_at),
+    oldest = sorted((t for t in active if t.created_at), key=lambda t: (t.created_at, t.key))[:5]
+    result.oldest = [{"id": t.id, "helpdesk": t.helpdesk or None, "subject": t.subject,
+                      "created_at": timefmt.format(t.created_at),
                       "age_days": (now - t.created_at).days} for t in oldest]  # type: ignore[operator]
     return result
 
@@ -135,7 +136,8 @@ def text(summary: Summary, clean: Any = str) -> tuple[str, str]:
     ]
     if summary.oldest:
         lines.append("Oldest open tickets:")
-        lines += [f"- #{t['id']} ({t['age_days']} days): {clean(t['subject'])}" for t in summary.oldest]
+        lines += [f"- {t['helpdesk'] + ' ' if t['helpdesk'] else ''}#{t['id']} ({t['age_days']} days): "
+                  f"{clean(t['subject'])}" for t in summary.oldest]
     week = f"{summary.start.astimezone():%d %b} - {summary.end.astimezone():%d %b}"
     return f"Weekly summary {week}", "\n".join(lines)
 

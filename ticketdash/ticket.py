@@ -83,7 +83,12 @@ class Desk:
     link: str = ""  # the ticket link with "{id}" in it, e.g. https://acme.freshservice.com/a/tickets/{id}
 
     def url(self, ticket_id: int) -> str:
-        return self.link.replace("{id}", str(ticket_id)) if self.link else ""
+        if not self.link:
+            return ""
+        url = self.link.replace("{id}", str(ticket_id))
+        if self.name and url.startswith("/"):  # the dashboard's own page must know which helpdesk
+            url += ("&" if "?" in url else "?") + "helpdesk=" + self.name
+        return url
 
 
 def _customer_replied(stats: Mapping[str, Any]) -> bool:

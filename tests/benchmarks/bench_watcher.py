@@ -1,4 +1,4 @@
-"""Watcher: API calls, credits and time per cycle against the fake at 50 ms a call; peak RSS.
+"""Watcher: API calls, credits and time per cycle against the fakes at 50 ms a call; peak RSS.
 
 The real daemon runs as a process (ceiling lifted) on generated helpdesks:
 300 active tickets among 3,000 created over 90 days, 1,000 among 10,000, and
@@ -20,9 +20,11 @@ from typing import Any
 from tests.benchmarks.common import stop_and_peak_rss_mb, table
 from tests.conftest import KEY, start_module, write_config, wait_for
 from tests.fakefs import FakeFreshservice
+from tests.fakehelpdesks import FakeFreshdesk, FakeZendesk
 
 LATENCY = 0.050
 CASES = [(3_000, 300), (10_000, 1_000), (30_000, 300)]
+OTHERS = [(3_000, 300, "freshdesk"), (3_000, 300, "zendesk")]  # Zendesk's export keeps its own 10 calls/min
 CEILING = 40  # the default max_calls_per_minute: what a reconcile's calls cost in time on a real account
 
 
@@ -37,19 +39,30 @@ def next_cycle(folder: Path, after: int, timeout: float = 300) -> dict[str, Any]
     return wait_for(lambda: (b := heartbeat(folder)).get("cycles", 0) > after and b, timeout, f"cycle {after + 1}")
 
 
-def run_case(total: int, active: int) -> list[list[Any]]:
-    fake = FakeFreshservice(api_key=KEY, latency=LATENCY)
-    fake.populate(total, active, days=90, requesters=400)
-    base = fake.start()
+def run_case(total: int, active: int, source: str = "freshservice") -> list[list[Any]]:
+    """One helpdesk of *total* tickets, *active* of them open, behind the fake of *source*."""
+    if source == "zendesk":
+        fake: Any = FakeZendesk(token=KEY, latency=LATENCY)
+        fake.populate_zendesk(total, active, days=90, requesters=40)
+        account = {"subdomain": "bench", "email": fake.email, "api_token_file": "token.txt"}
+    elif source == "freshdesk":
+        fake = FakeFreshdesk(api_key=KEY, latency=LATENCY)
+        fake.populate(total, active, days=90, requesters=40)
+        account = {"domain": "bench.freshdesk.com"}
+    else:
+        fake = FakeFreshservice(api_key=KEY, latency=LATENCY)
+        fake.populate(total, active, days=90, requesters=400)
+        account = {"domain": "bench.freshservice.com"}
+    account["base_url"] = fake.start()
     work = Path(tempfile.mkdtemp(prefix="bench-watcher-"))
     config = write_config(work / "config", {
-        "watcher": {"poll_seconds": 2, "max_calls_per_minute": 100_000},
-        "freshservice": {"domain": "bench.freshservice.com", "base_url": base},
+        "watcher": {"source": source, "poll_seconds": 2, "max_calls_per_minute": 100_000},
+        source: account,
         "paths": {"tickets": "../tickets"},
     })
     folder = work / "tickets"
     rows: list[list[Any]] = []
-    label = f"{active:,} active / {total:,}"
+    label = f"{source}: {active:,} active / {total:,}"
     daemon = start_module("watcher", "--config", str(config))
     try:
         began = time.monotonic()
@@ -69,7 +82,7 @@ def run_case(total: int, active: int) -> list[list[Any]]:
         rows.append([label, "idle cycle", len(fake.requests) - calls, fake.credits - credits,
                      f"{beat['duration_seconds']:.2f} s", beat["counts"]["written"]])
 
-        changed = [t["id"] for t in fake.tickets.values() if t["status"] in (2, 3, 6)][:5]
+        changed = [t["id"] for t in fake.tickets.values() if t["status"] in (2, 3, 6, "open", "pending")][:5]
         for ticket_id in changed:
             fake.update_ticket(ticket_id, subject=f"changed for the benchmark {ticket_id}")
         calls, credits = len(fake.requests), fake.credits
@@ -97,9 +110,10 @@ def run_case(total: int, active: int) -> list[list[Any]]:
 
 
 def main() -> str:
-    rows = [row for total, active in CASES for row in run_case(total, active)]
+    cases = [(total, active, "freshservice") for total, active in CASES] + OTHERS
+    rows = [row for total, active, source in cases for row in run_case(total, active, source)]
     return table(
-        f"Watcher against the fake Freshservice ({LATENCY * 1000:.0f} ms per call, ceiling lifted)",
+        f"Watcher against the fake helpdesks ({LATENCY * 1000:.0f} ms per call, ceiling lifted)",
         ["helpdesk", "what", "API calls", "credits", "time / RSS", "files written / active"],
         rows,
     ) + ("\n\nTargets: idle cycle 1 call; 5 changes <= 2 calls; first sync <= 60 calls and 10 s "
