@@ -288,11 +288,11 @@ class Alerts:
         by_agent: dict[int | None, list[Row]] = collections.defaultdict(list)
         for row in verdict.rows():
             if row.state in wanted:
-                by_agent[row.fields.get("agent_id")].append(row)
+                by_agent[row.ticket.agent_id].append(row)
         day = now.astimezone().date()
         shared = []
         for agent, rows in sorted(by_agent.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
-            name = messages.clean(rows[0].fields.get("agent"), 60) or (f"Agent {agent}" if agent else "Unassigned")
+            name = messages.clean(rows[0].agent, 60) or (f"Agent {agent}" if agent else "Unassigned")
             if agent in self.agent_urls:
                 title, body = messages.reminder([(name, rows)])
                 with self.state.transaction():

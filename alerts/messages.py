@@ -15,7 +15,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Iterable
 
-from ticketdash.board import Row
+from ticketdash.board import PRIORITY_NAMES, Row
 from ticketdash.states import WORDS
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -34,7 +34,7 @@ def clean(text: Any, limit: int = 160) -> str:
 
 def name(row: Row) -> str:
     """How a message names a ticket: its number, after its helpdesk's label on a wall of several."""
-    helpdesk = row.fields.get("helpdesk")
+    helpdesk = row.ticket.helpdesk
     return f"{clean(helpdesk, 20)} #{row.id}" if helpdesk else f"#{row.id}"
 
 
@@ -44,20 +44,19 @@ def when(moment: datetime | None) -> str:
 
 def ticket_message(row: Row, state: str, recovered_from: str | None = None) -> tuple[str, str]:
     """(title, body) for one ticket entering *state* (or leaving *recovered_from*)."""
-    f = row.fields
-    subject = clean(f["subject"]) or "(no subject)"
+    subject = clean(row.ticket.subject) or "(no subject)"
     if recovered_from:
         title = f"{name(row)} recovered: no longer {WORDS[recovered_from]} (now {WORDS.get(state, state)})"
     else:
         title = f"{name(row)} {WORDS.get(state, state)}: {subject}"
-    due = f"{'first response' if f['due_kind'] == 'first_response' else 'resolution'} due {when(row.due_at)}" \
+    due = f"{'first response' if row.first_response else 'resolution'} due {when(row.due_at)}" \
         if row.due_at else "no deadline"
     lines = [
         f"Ticket {name(row)}: {subject}",
         f"State: {WORDS.get(state, state)} ({due})",
-        f"Priority: {f['priority_name'] or 'none'} · Agent: {clean(f['agent'], 60) or 'unassigned'}"
-        + (f" · Group: {clean(f['group'], 60)}" if f.get("group") else ""),
-        f["url"],
+        f"Priority: {PRIORITY_NAMES.get(row.priority, 'none')} · Agent: {clean(row.agent, 60) or 'unassigned'}"
+        + (f" · Group: {clean(row.group, 60)}" if row.group else ""),
+        row.url,
     ]
     return title, "\n".join(lines)
 
@@ -85,8 +84,8 @@ def reminder(sections: Iterable[tuple[str, list[Row]]]) -> tuple[str, str]:
     for agent, rows in sections:
         lines.append(f"{agent} ({len(rows)}):")
         for row in rows:
-            lines.append(f"- {name(row)} {WORDS[row.state]}: {clean(row.fields['subject'], 100)} "
-                         f"({'due ' + when(row.due_at) if row.due_at else 'no deadline'}) {row.fields['url']}")
+            lines.append(f"- {name(row)} {WORDS[row.state]}: {clean(row.ticket.subject, 100)} "
+                         f"({'due ' + when(row.due_at) if row.due_at else 'no deadline'}) {row.url}")
         total += len(rows)
         lines.append("")
     title = f"Reminder: {total} ticket(s) need action" if total else "Reminder: no ticket needs action"

@@ -41,7 +41,7 @@ def create_app(config: Config, folder: Folders | None = None) -> Flask:
                          {"light": config.blinky.status_file, "alerts": config.alerts.status_file})
         folder.start()
     board = Board(config, folder)
-    weekly = _Weekly(folder.stores, rules.Policy.from_settings(config.rules))
+    weekly = _Weekly(folder.stores, rules.Policy.from_settings(config.rules, config.gui))
     access = Access(config.access_key, config.gui.allow_networks)
     app.extensions["ticketdash"] = {"board": board, "folder": folder, "config": config}
 

@@ -119,3 +119,17 @@ def test_next_change(t: dict, status: str, expected) -> None:
     if expected is not None:  # and the state really does change there
         before = rules.verdict(facts, status, expected - timedelta(seconds=1)).state
         assert rules.verdict(facts, status, expected + timedelta(seconds=1)).state != before
+
+
+@pytest.mark.parametrize("status, replied, kind, section", [
+    ("Open", False, "active", "open"),
+    ("open", True, "active", "waiting"),  # the customer wrote last
+    ("PENDING", False, "paused", "other"),  # any case
+    ("On Hold", True, "paused", "other"),
+    ("Waiting on Third Party", False, "paused", "other"),
+    ("Customer Responded", False, "active", "waiting"),
+    ("Status 99", False, "active", "open"),  # a status nobody named
+])
+def test_the_status_table(status: str, replied: bool, kind: str, section: str) -> None:
+    table = rules.DEFAULT_POLICY.statuses
+    assert (table.kind(status), table.section(status, replied)) == (kind, section)

@@ -42,17 +42,13 @@ class BoardRules:
 
     policy: rules.Policy
     stale_after: float
-    waiting: frozenset[str] = frozenset()
-    other: frozenset[str] = frozenset()
     link: str = ""  # the ticket link when the watcher's heartbeat names none (a watcher from before links)
 
     @classmethod
     def from_config(cls, config: Config) -> BoardRules:
         return cls(
-            policy=rules.Policy.from_settings(config.rules),
+            policy=rules.Policy.from_settings(config.rules, config.gui),
             stale_after=config.stale_after,
-            waiting=frozenset(s.casefold() for s in config.gui.waiting_on_agent_statuses),
-            other=frozenset(s.casefold() for s in config.gui.other_statuses),
             link=config.freshservice.ticket_link,
         )
 
@@ -61,14 +57,6 @@ class BoardRules:
         stay the same, so that a remembered row is recognised by identity)."""
         link = (heartbeat or {}).get("ticket_link")
         return _desk(name, link if is_link(link) else self.link)
-
-    def section_of(self, status_name: str, replied: bool) -> str:
-        name = status_name.casefold()
-        if name in self.waiting:
-            return "waiting"
-        if name in self.other:
-            return "other"
-        return "waiting" if replied else "open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +75,10 @@ class Row:
     names: Any
     desk: Desk
     ref: tuple[str, int]  # (helpdesk, id): unique on the wall
+    first_response: bool  # the deadline that applies is the first response
+    agent: str | None  # names, as the names files give them
+    group: str | None
+    url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +254,7 @@ class Judge:
             "excerpt": t.excerpt,
             "status": t.status,
             "status_name": status_name,
-            "status_kind": "paused" if policy.paused(status_name) else "active",
+            "status_kind": policy.statuses.kind(status_name),
             "priority": t.priority,
             "priority_name": PRIORITY_NAMES.get(priority, ""),
             "type": t.type,
@@ -281,11 +273,12 @@ class Judge:
             fields["helpdesk"] = desk.name
         row = Row(
             id=ticket_id, state=verdict.state,
-            section=self.rules.section_of(status_name, verdict.customer_replied),
+            section=policy.statuses.section(status_name, verdict.customer_replied),
             due_at=due, priority=priority, fields=fields,
             key=(SEVERITY_OF_TICKET[verdict.state], due or FAR, -priority, desk.name, ticket_id),
             valid_until=rules.next_change(t, status_name, now, policy),
-            ticket=t, names=names, desk=desk, ref=ref,
+            ticket=t, names=names, desk=desk, ref=ref, first_response=verdict.first_response,
+            agent=fields["agent"], group=fields["group"], url=fields["url"],
         )
         self.rows[ref] = row
         return row

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from ticketdash import timefmt
-from ticketdash.config import RulesSettings
+from ticketdash.config import GuiSettings, RulesSettings
+from ticketdash.statuses import StatusTable
 from ticketdash.ticket import Ticket, from_record
 from ticketdash.states import SEVERITY
 PRIORITIES = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
@@ -21,23 +22,24 @@ PRIORITIES = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
 class Policy:
     critical: timedelta
     warning: timedelta
-    paused_statuses: frozenset[str]
+    statuses: StatusTable
     update_after: Mapping[int, timedelta]
     no_first_response: frozenset[str] = frozenset({"service request"})  # ticket types without that target
 
     @classmethod
-    def from_settings(cls, rules: RulesSettings) -> Policy:
+    def from_settings(cls, rules: RulesSettings, gui: GuiSettings | None = None) -> Policy:
         minutes = rules.update_minutes
+        gui = gui or GuiSettings()
         return cls(
             critical=timedelta(hours=rules.critical_hours),
             warning=timedelta(hours=rules.warning_hours),
-            paused_statuses=frozenset(s.casefold() for s in rules.paused_statuses),
+            statuses=StatusTable.of(rules.paused_statuses, gui.waiting_on_agent_statuses, gui.other_statuses),
             update_after={p: timedelta(minutes=minutes[name]) for p, name in PRIORITIES.items() if name in minutes},
             no_first_response=frozenset(t.casefold() for t in rules.no_first_response_types),
         )
 
     def paused(self, status_name: str) -> bool:
-        return status_name.casefold() in self.paused_statuses
+        return self.statuses.kind(status_name) == "paused"
 
     def first_response_applies(self, ticket: Ticket) -> bool:
         """A first-response target counts until the first response, unless the ticket's type has none."""
