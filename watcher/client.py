@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 PER_PAGE = 100
 MAX_BODY_BYTES = 32 * 1024 * 1024  # 100 tickets with long descriptions are a few MB
 MAX_PAGES = 2000  # 200,000 tickets: a listing longer than this is a loop, not a helpdesk
+MAX_RETRY_AFTER = 3600.0  # a Retry-After longer than an hour is read as an hour
+DEFAULT_RETRY_AFTER = 60.0  # a 429 without a readable Retry-After
 LONG_NUMBER = 40  # digits: a longer number is not an id or a count, and is kept as text
 
 
@@ -79,6 +81,7 @@ class Usage:
     remaining: int | None = None  # the account's budget left this minute, as last reported
     total: int | None = None
     server_time: datetime | None = None  # the last answer's Date header
+    held_until: datetime | None = None  # a 429's Retry-After: no call before then (kept across restarts)
 
 
 Announce = Callable[[float, str], None]  # (seconds, why): a long wait is about to start
@@ -250,13 +253,14 @@ class ApiClient:
                 wait = problem.wait if problem.wait is not None else self.backoff * 2 ** (attempt - 1)
                 self.usage.retries += 1
                 why = f"rate limited by {self.product}" if problem.wait is not None else f"retrying after {problem}"
+                if problem.wait is not None:  # the whole budget waits, whoever calls next, even after a restart
+                    self.hold(datetime.now(timezone.utc) + timedelta(seconds=wait))
                 if self.deadline is not None and self.clock() + wait > self.deadline:
                     until = datetime.now(timezone.utc).timestamp() + wait
-                    raise ApiError(f"{why} until {_clock_time(until)}: more than this cycle may wait")
+                    raise ApiError(f"{why} until {_clock_time(until)}" if problem.wait is not None
+                                   else f"{why} until {_clock_time(until)}: more than this cycle may wait")
                 logger.warning("GET %s: %s; retry %d in %.1f s", path, problem, attempt, wait)
-                if problem.wait is not None:
-                    self.pacer.hold(wait, why)
-                else:
+                if problem.wait is None:  # after a 429 the pacer waits out the hold before the next call
                     if self.announce is not None:
                         self.announce(wait, why)
                     self.sleep(wait)
@@ -265,7 +269,28 @@ class ApiClient:
         if self.deadline is not None and self.clock() >= self.deadline:
             raise ApiError(f"GET {path}: the cycle ran out of time")
 
+    def hold(self, until: datetime) -> None:
+        """No call before *until* (wall clock): a 429 said so, in this run or the one before."""
+        if self.usage.held_until is None or until > self.usage.held_until:
+            self.usage.held_until = until
+        wait = (until - datetime.now(timezone.utc)).total_seconds()
+        if wait > 0:
+            self.pacer.hold(wait, f"rate limited by {self.product}")
+
+    def _check_hold(self) -> None:
+        """A hold that outlasts this cycle fails it at once: no call is spent on an account that asked
+        to be left alone, and the heartbeat says until when."""
+        until = self.usage.held_until
+        if until is None:
+            return
+        wait = (until - datetime.now(timezone.utc)).total_seconds()
+        if wait <= 0:
+            self.usage.held_until = None
+        elif self.deadline is not None and self.clock() + wait > self.deadline:
+            raise ApiError(f"rate limited by {self.product} until {_clock_time(until.timestamp())}")
+
     def _once(self, url: str, params: dict[str, Any] | None, path: str) -> tuple[Any, requests.Response]:
+        self._check_hold()
         self.pacer.before_call()
         self._check_deadline(path)
         self.usage.calls += 1
@@ -318,7 +343,8 @@ class ApiClient:
         status = response.status_code
         if status == 429:
             retry_after = _header_int(response, "Retry-After")
-            wait = float(retry_after) if retry_after is not None and 0 <= retry_after <= 3600 else 60.0
+            wait = min(float(retry_after), MAX_RETRY_AFTER) if retry_after is not None and retry_after >= 0 \
+                else DEFAULT_RETRY_AFTER
             raise _Transient("rate limited (429)", wait=wait)
         if status >= 500:
             raise _Transient(f"server error ({status})")

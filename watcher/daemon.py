@@ -12,7 +12,7 @@ from typing import Any, Callable
 from ticketdash import timefmt
 from ticketdash.config import Config
 from ticketdash.store import TicketStore
-from watcher.client import Announce, ApiClient, SourceError
+from watcher.client import MAX_RETRY_AFTER, Announce, ApiClient, SourceError
 from watcher.sources import Source
 from watcher.sources.demo import DemoSource
 from watcher.sources.freshdesk import FreshdeskSource
@@ -79,6 +79,9 @@ class Watcher:
             previous = store.read_heartbeat() or {}
         except ValueError:
             previous = {}
+        held = timefmt.parse(previous.get("rate_limited_until"))
+        if held is not None and held > clock() and previous.get("account") == self.account:
+            source.hold(min(held, clock() + timedelta(seconds=MAX_RETRY_AFTER)))  # the account asked us to wait
         cursor = timefmt.parse(previous.get("cursor"))
         if cursor and previous.get("account") == self.account and store.read_raw():
             # Resume: what changed while stopped is listed since the cursor; no history sweep at start.
@@ -139,7 +142,9 @@ class Watcher:
         finally:
             self.source.set_deadline(None)
         self.heartbeat.pop("waiting", None)
+        held = self.source.usage.held_until
         self.heartbeat.update(
+            rate_limited_until=timefmt.format(held) if held and held > self.clock() else None,
             cycles=self.heartbeat["cycles"] + 1,
             last_attempt_at=timefmt.format(started),
             duration_seconds=round(time.monotonic() - began, 3),

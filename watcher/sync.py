@@ -116,10 +116,12 @@ class Syncer:
         if full:
             listed = set(fetched.updated) | set(members or {}) | {i for i in self.skipped if isinstance(i, int)}
         result = self._apply(fetched, full)
+        left_out: set[int] = set()
         if listed is not None:
-            self._suspect(set(self.known) - listed)
+            left_out = set(self.known) - listed
+            self._suspect(left_out)
         unknown = [i for i, t in (members or {}).items() if i not in self.known and self.is_active(t)]
-        self._confirm(result, unknown)
+        alive = self._confirm(result, unknown) & left_out
         result.active = len(self.known)
         if full:
             self.last_full = start
@@ -132,6 +134,12 @@ class Syncer:
                 "%s sync: %d active, %d written, %d archived",
                 "full" if full else "incremental", result.active, result.written, result.archived,
             )
+        if alive and len(left_out) > self._confirm_budget():
+            # Every ticket stays (the ones asked about are alive); but the helpdesk answered nonsense.
+            shown = ", ".join(map(str, sorted(alive)[:5]))
+            raise SourceError(f"the active-set listing is not coherent: it left out {len(left_out)} of "
+                              f"{len(self.known)} known tickets, and those asked about are still active "
+                              f"({shown}); every ticket was kept")
         return result
 
     def _active_statuses(self) -> set[int]:
@@ -205,15 +213,16 @@ class Syncer:
     def _confirm_budget(self) -> int:
         return max(5, math.ceil(self.settings.max_archive_share * len(self.known)))
 
-    def _confirm(self, result: CycleResult, unknown: list[int]) -> None:
-        """Ask the helpdesk about each ticket in doubt, within this cycle's budget of calls."""
+    def _confirm(self, result: CycleResult, unknown: list[int]) -> set[int]:
+        """Ask the helpdesk about each ticket in doubt, within this cycle's budget of calls; which are alive."""
         budget = self._confirm_budget()
+        alive: set[int] = set()
         for ticket_id in sorted(self.unconfirmed)[:budget] + sorted(unknown)[:budget]:
             try:
                 ticket = self.source.ticket(ticket_id)
             except SourceError as error:
                 logger.warning("confirming ticket %d failed (%s); trying again next cycle", ticket_id, error)
-                return
+                return alive
             result.confirmed += 1
             why = _unsafe(ticket) if ticket is not None else None
             if why is not None:
@@ -221,8 +230,10 @@ class Syncer:
                 self.unconfirmed.discard(ticket_id)
             elif ticket is not None and self.is_active(ticket):
                 self._keep(result, ticket_id, ticket)
+                alive.add(ticket_id)
             elif ticket_id in self.known:  # deleted (404), resolved, closed, spam, moved: it left, on evidence
                 self._archive(result, ticket_id, encode(ticket) if ticket is not None else self.known[ticket_id])
+        return alive
 
     def _advance_cursor(self, fetched: _Fetched, start: datetime) -> None:
         """The newest ``updated_at`` seen, but never past the server's clock: a ticket dated in

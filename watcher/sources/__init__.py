@@ -63,6 +63,9 @@ class Source(Protocol):
     def commit(self) -> None:
         """The cycle succeeded: what it listed may move the checkpoint on."""
 
+    def hold(self, until: datetime) -> None:
+        """No call before *until*: a 429 said so before a restart."""
+
 
 class ClientSource:
     """What every source over an :class:`ApiClient` shares: its usage, deadline and shutdown."""
@@ -82,6 +85,9 @@ class ClientSource:
 
     def commit(self) -> None:
         pass
+
+    def hold(self, until: datetime) -> None:
+        self.client.hold(until)
 
     def close(self) -> None:
         self.client.close()

@@ -99,6 +99,9 @@ class DemoSource:
     def commit(self) -> None:
         pass
 
+    def hold(self, until: datetime) -> None:
+        pass
+
     # -- the simulation --------------------------------------------------
 
     def _advance(self) -> float:
