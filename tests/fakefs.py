@@ -18,10 +18,11 @@ import argparse
 import base64
 import json
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -70,6 +71,7 @@ class FakeFreshservice:
         self.window_used = 0
         self.lock = threading.RLock()
         self.next_id = 1
+        self.filter_max_pages = 40  # what /tickets/filter pages to (UNCONFIRMED for tickets: 10 or 40)
         self.server: ThreadingHTTPServer | None = None
         # A hostile or broken Freshservice: (path, query, the honest answer) -> the answer to send instead,
         # whose body may be raw bytes.
@@ -261,24 +263,38 @@ class FakeFreshservice:
         return self._paged("tickets", tickets, query, 2 if include else 0)
 
     def _filter_tickets(self, query: dict[str, str]) -> tuple[int, Any, dict[str, str], int]:
-        """``/tickets/filter?query="status:2 OR status:3"``: 30 a page, pages 1-40, with ``total``."""
+        """``/tickets/filter?query="status:2 OR status:3"``, optionally ``AND created_at:>'yyyy-mm-dd'``
+        (and ``:<``, both inclusive here): 30 a page, pages 1 to ``filter_max_pages``, with ``total``."""
+        workspace = int(query.get("workspace_id", PRIMARY_WORKSPACE))
+        return self.search(query, "tickets", self.filter_max_pages,
+                           lambda t: not workspace or t.get("workspace_id") == workspace)
+
+    def search(self, query: dict[str, str], key: str, max_pages: int,
+               scope: Callable[[dict[str, Any]], bool] = lambda t: True) -> tuple[int, Any, dict[str, str], int]:
+        """The Freshworks query language as the fakes understand it: statuses, and creation days."""
         text = query.get("query", "")
-        terms = text[1:-1].split(" OR ") if len(text) > 2 and text[0] == text[-1] == '"' else []
-        if not terms or not all(t.startswith("status:") and t[7:].isdigit() for t in terms):
+        if not (len(text) > 2 and text[0] == text[-1] == '"') or len(text) > 512:
             return 400, _validation("query", "invalid_value"), {}, 1
-        statuses = {int(t[7:]) for t in terms}
+        match = re.fullmatch(r"\(?((?:status:\d+)(?: OR status:\d+)*)\)?((?: AND created_at:[<>]'\d{4}-\d\d-\d\d')*)",
+                             text[1:-1])
+        if not match:
+            return 400, _validation("query", "invalid_value"), {}, 1
+        statuses = {int(n) for n in re.findall(r"status:(\d+)", match.group(1))}
+        found = [t for t in self.tickets.values()
+                 if t["status"] in statuses and not t["deleted"] and not t["spam"] and scope(t)]
+        for op, day in re.findall(r"created_at:([<>])'([\d-]+)'", match.group(2)):
+            limit = date.fromisoformat(day)
+            found = [t for t in found if (parse_iso(t["created_at"]).date() >= limit if op == ">"
+                                          else parse_iso(t["created_at"]).date() <= limit)]
         try:
             page = int(query.get("page", 1))
         except ValueError:
             page = 0
-        if not 1 <= page <= 40:
+        if not 1 <= page <= max_pages:
             return 400, _validation("page", "invalid_value"), {}, 1
-        workspace = int(query.get("workspace_id", PRIMARY_WORKSPACE))
-        found = [t for t in self.tickets.values() if t["status"] in statuses and not t["deleted"] and not t["spam"]
-                 and (not workspace or t["workspace_id"] == workspace)]
         found.sort(key=lambda t: (t["created_at"], t["id"]), reverse=True)
         chunk = [{k: v for k, v in t.items() if k != "stats"} for t in found[(page - 1) * 30: page * 30]]
-        return 200, {"tickets": chunk, "total": len(found)}, {}, 1
+        return 200, {key: chunk, "total": len(found)}, {}, 1
 
     def _paged(self, key: str, items: list[Any], query: dict[str, str], extra: int) -> tuple[int, Any, dict[str, str], int]:
         try:

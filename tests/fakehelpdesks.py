@@ -105,25 +105,7 @@ class FakeFreshdesk(FakeFreshservice):
         return status, body["items"] if status == 200 else body, headers, cost
 
     def _search(self, query: dict[str, str]) -> Answer:
-        text = query.get("query", "")
-        if not (len(text) > 2 and text[0] == text[-1] == '"') or len(text) > 512:
-            return 400, _validation("query", "invalid_value"), {}, 1
-        match = re.fullmatch(r"\(?((?:status:\d+)(?: OR status:\d+)*)\)?((?: AND created_at:[<>]'\d{4}-\d\d-\d\d')*)",
-                             text[1:-1])
-        if not match:
-            return 400, _validation("query", "invalid_value"), {}, 1
-        statuses = {int(n) for n in re.findall(r"status:(\d+)", match.group(1))}
-        found = [t for t in self.tickets.values() if t["status"] in statuses and not t["deleted"] and not t["spam"]]
-        for op, day in re.findall(r"created_at:([<>])'([\d-]+)'", match.group(2)):
-            limit = date.fromisoformat(day)
-            found = [t for t in found if (parse_iso(t["created_at"]).date() >= limit if op == ">"
-                                          else parse_iso(t["created_at"]).date() <= limit)]
-        page = int(query.get("page", 1))
-        if not 1 <= page <= self.search_max_pages:
-            return 400, _validation("page", "invalid_value"), {}, 1
-        found.sort(key=lambda t: (t["created_at"], t["id"]), reverse=True)
-        chunk = [_without_stats(t) for t in found[(page - 1) * 30: page * 30]]
-        return 200, {"results": chunk, "total": len(found)}, {}, 1
+        return self.search(query, "results", self.search_max_pages)
 
 
 def _without_stats(ticket: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,8 @@ NOW = datetime.now(timezone.utc)
 def make_syncer(fake: FakeFreshservice, tmp_path: Path, **settings: object) -> Syncer:
     options = {"max_retries": 2, **settings}
     client = ApiClient(fake.base_url + "/api/v2", Secret(KEY), timeout=2, backoff=0.01,
-                                max_retries=int(options.pop("max_retries")), sleep=lambda s: None)
+                       max_retries=int(options.pop("max_retries")), sleep=lambda s: None,
+                       max_calls_per_minute=int(options.get("max_calls_per_minute", 40)))
     watcher = WatcherSettings(**options)  # type: ignore[arg-type]
     store = TicketStore(tmp_path / "tickets")
     store.folder.mkdir(parents=True, exist_ok=True)
@@ -187,15 +188,25 @@ def test_requester_lookups_are_budgeted_per_cycle(fake: FakeFreshservice, tmp_pa
     for n in range(1, 31):
         fake.add_person("requester", 29000000000 + n, f"R{n}")
         fake.add_ticket(id=n, requester_id=29000000000 + n)
-    syncer = make_syncer(fake, tmp_path, requester_lookups_per_cycle=10)
+    syncer = make_syncer(fake, tmp_path, requester_lookups_per_cycle=10, max_calls_per_minute=8)
     syncer.cycle()
-    assert len(fake.calls_to("requesters/")) == 10
+    assert len(fake.calls_to("requesters/")) == 10  # the minute has no calls to spare: the setting's 10
     syncer.cycle()
     syncer.cycle()
     assert len(fake.calls_to("requesters/")) == 30
     syncer.cycle()
     assert len(fake.calls_to("requesters/")) == 30
     assert len(names.read_file(syncer.store.names_dir / "requesters.txt")) == 30
+
+
+def test_requester_lookups_use_the_calls_the_tickets_leave_free(fake: FakeFreshservice, tmp_path: Path) -> None:
+    for n in range(1, 61):
+        fake.add_person("requester", 29000000000 + n, f"R{n}")
+        fake.add_ticket(id=n, requester_id=29000000000 + n)
+    syncer = make_syncer(fake, tmp_path, requester_lookups_per_cycle=10, max_calls_per_minute=40)
+    syncer.cycle()
+    looked_up = len(fake.calls_to("requesters/"))
+    assert 30 <= looked_up <= 38 and len(fake.requests) <= 40  # under the ceiling, two calls kept back
 
 
 def test_a_storm_of_faults_loses_no_active_ticket(fake: FakeFreshservice, tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ class WatcherSettings:
     workspace_ids: list[int] = _setting([], "workspaces to mirror; empty = primary, [0] = all", min=0)
     overlap_seconds: int = _setting(300, "how far back an incremental cycle re-reads", min=0)
     names_refresh_minutes: float = _setting(60.0, "minutes between agent/status/group refreshes", min=1.0)
-    requester_lookups_per_cycle: int = _setting(20, "new requester IDs looked up per cycle", min=0)
+    requester_lookups_per_cycle: int = _setting(20, "new requester IDs looked up per cycle at least; more when the minute's calls allow", min=0)
     timeout_seconds: float = _setting(30.0, "timeout of one API call", min=1.0)
     max_retries: int = _setting(4, "retries of a failed call before the cycle fails", min=0)
     retry_backoff_seconds: float = _setting(1.0, "first pause before a retry; doubles each time", min=0.0)

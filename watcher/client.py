@@ -82,6 +82,7 @@ class Usage:
     total: int | None = None
     server_time: datetime | None = None  # the last answer's Date header
     held_until: datetime | None = None  # a 429's Retry-After: no call before then (kept across restarts)
+    spare: int = 0  # calls still free under the ceiling in the last minute, after the last call
 
 
 Announce = Callable[[float, str], None]  # (seconds, why): a long wait is about to start
@@ -114,6 +115,11 @@ class Pacer:
                 self.announce(wait, self.why if self.pause_until - now >= wait else "pacing under the ceiling")
             self.sleep(wait)
         self.sent.append(self.clock())
+
+    def spare(self) -> int:
+        """Calls that can still be made in the current minute without waiting."""
+        now = self.clock()
+        return self.per_minute - sum(1 for sent in self.sent if sent > now - 60)
 
     def after_response(self, remaining: int | None, total: int | None) -> None:
         """Spread what is left of the account's budget when it runs low."""
@@ -340,6 +346,7 @@ class ApiClient:
             self.usage.remaining, self.usage.total = remaining, total
         self.usage.server_time = _date_header(response) or self.usage.server_time
         self.pacer.after_response(remaining, total)
+        self.usage.spare = self.pacer.spare() if self.pacer.pause_until <= self.clock() else 0
         status = response.status_code
         if status == 429:
             retry_after = _header_int(response, "Retry-After")

@@ -278,7 +278,8 @@ class Syncer:
         known = set(cached) | set(names.read_file(self.person_names / "requesters.txt")) | self.no_such_requester
         known |= set(names.read_file(folder / "agents.txt"))
         wanted = sorted(set(self.requester_of.values()) - known)
-        budget = wanted[: self.settings.requester_lookups_per_cycle]
+        # The setting, or whatever the tickets left of this minute's calls (keeping two for the next cycle).
+        budget = wanted[: max(self.settings.requester_lookups_per_cycle, self.source.usage.spare - 2)]
         added = False
         try:
             for requester_id in budget:

@@ -138,6 +138,17 @@ def person_name(person: dict[str, Any]) -> str:
     return name or str(person.get("email") or person.get("primary_email") or person.get("id"))
 
 
+def dated(terms: str, since: date | None, until: date | None) -> str:
+    """A Freshworks query for *terms* created within [since, until]. Each day is widened by one: whether
+    ``:>`` includes the day or not, the slice is covered (overlaps are de-duplicated by id)."""
+    query = f"({terms})" if since or until else terms
+    if since:
+        query += f" AND created_at:>'{since - timedelta(days=1)}'"
+    if until:
+        query += f" AND created_at:<'{until + timedelta(days=1)}'"
+    return query
+
+
 Search = Callable[[date | None, date | None], dict[int, dict[str, Any]] | None]
 
 

@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Iterator
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
 from watcher.client import ApiClient, ApiError, BadRequest, NotFound, SourceError
-from watcher.sources import BEGINNING, ClientSource, check_page, counted, sliced
+from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, sliced
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +77,8 @@ class FreshdeskSource(ClientSource):
             return None
 
     def _search(self, terms: str, since: date | None, until: date | None) -> dict[int, dict[str, Any]] | None:
-        """One slice by creation date (days widened by one each side: whether ``:>`` includes the day
-        or not, the slice is covered; overlaps are de-duplicated by id)."""
-        query = f"({terms})" if since or until else terms
-        if since:
-            query += f" AND created_at:>'{since - timedelta(days=1)}'"
-        if until:
-            query += f" AND created_at:<'{until + timedelta(days=1)}'"
+        """One slice by creation date."""
+        query = dated(terms, since, until)
         return counted(lambda number: self.client.get("search/tickets", {"query": f'"{query}"', "page": number}),
                        "results", SEARCH_PAGE * self.search_max_pages, self.search_max_pages, "search")
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterator
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
 from watcher.client import ApiClient, ApiError, BadRequest, NotFound
-from watcher.sources import BEGINNING, ClientSource, check_page, counted, person_name
+from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, person_name, sliced
 
 logger = logging.getLogger(__name__)
 
 FILTER_PAGE = 30  # the filter endpoint's fixed page size
-FILTER_MAX_PAGES = 40  # what Freshservice's filter endpoints page to at most
+FILTER_MAX_PAGES = 40  # what Freshservice's filter endpoints page to at most, until one refuses fewer
+
+
+class _PastTheCap(Exception):
+    """The filter refused a page before the total was reached."""
 
 
 class FreshserviceSource(ClientSource):
@@ -26,6 +30,7 @@ class FreshserviceSource(ClientSource):
 
     def __init__(self, client: ApiClient, workspace_ids: list[int], link: str = "") -> None:
         super().__init__(client, link)
+        self.filter_pages = FILTER_MAX_PAGES
         # None: the account's primary workspace (no parameter); 0: all of them.
         self.scopes: list[int | None] = list(workspace_ids) or [None]
 
@@ -41,20 +46,40 @@ class FreshserviceSource(ClientSource):
                 yield from page
 
     def active(self, statuses: set[int]) -> dict[int, dict[str, Any]] | None:
-        query = '"' + " OR ".join(f"status:{s}" for s in sorted(statuses)) + '"'
+        """The active set through the filter endpoint, sliced by creation date so that no query passes
+        its page cap (learned from the pages it refuses), whatever the size of the helpdesk."""
+        terms = " OR ".join(f"status:{s}" for s in sorted(statuses))
         found: dict[int, dict[str, Any]] = {}
         for scope in self.scopes:
             try:
-                part = counted(lambda number: self.client.get(
-                    "tickets/filter", self._scoped({"query": query, "page": number}, scope)),
-                    "tickets", FILTER_MAX_PAGES * FILTER_PAGE, FILTER_MAX_PAGES, "filter")
+                part = sliced(lambda since, until: self._filter(terms, since, until, scope))
             except (NotFound, BadRequest) as error:
                 logger.info("the filter endpoint cannot list the active tickets (%s): a full listing instead", error)
                 return None
             if part is None:
+                logger.info("one day holds more active tickets than the filter pages to: a full listing instead")
                 return None
             found.update(part)
         return found
+
+    def _filter(self, terms: str, since: date | None, until: date | None,
+                scope: int | None) -> dict[int, dict[str, Any]] | None:
+        """One slice, or None when it holds more than the filter pages to."""
+        params = self._scoped({"query": f'"{dated(terms, since, until)}"'}, scope)
+
+        def page(number: int) -> dict[str, Any]:
+            try:
+                return self.client.get("tickets/filter", {**params, "page": number})
+            except BadRequest:
+                if number == 1:
+                    raise
+                self.filter_pages = number - 1  # the cap, learned: slice finer from now on
+                raise _PastTheCap from None
+
+        try:
+            return counted(page, "tickets", self.filter_pages * FILTER_PAGE, self.filter_pages, "filter")
+        except _PastTheCap:
+            return None
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         try:
