@@ -184,10 +184,14 @@ def test_names_are_discovered_and_a_persons_edit_wins(fake: FakeFreshservice, tm
     assert names.load(discovered, tmp_path / "config")["agents"][21000000001] == "Ada (team lead)"
 
 
-def test_requester_lookups_are_budgeted_per_cycle(fake: FakeFreshservice, tmp_path: Path) -> None:
-    for n in range(1, 31):
+def one_requester_each(fake: FakeFreshservice, count: int) -> None:
+    for n in range(1, count + 1):
         fake.add_person("requester", 29000000000 + n, f"R{n}")
         fake.add_ticket(id=n, requester_id=29000000000 + n)
+
+
+def test_requester_lookups_are_budgeted_per_cycle(fake: FakeFreshservice, tmp_path: Path) -> None:
+    one_requester_each(fake, 30)
     syncer = make_syncer(fake, tmp_path, requester_lookups_per_cycle=10, max_calls_per_minute=8)
     syncer.cycle()
     assert len(fake.calls_to("requesters/")) == 10  # the minute has no calls to spare: the setting's 10
@@ -200,9 +204,7 @@ def test_requester_lookups_are_budgeted_per_cycle(fake: FakeFreshservice, tmp_pa
 
 
 def test_requester_lookups_use_the_calls_the_tickets_leave_free(fake: FakeFreshservice, tmp_path: Path) -> None:
-    for n in range(1, 61):
-        fake.add_person("requester", 29000000000 + n, f"R{n}")
-        fake.add_ticket(id=n, requester_id=29000000000 + n)
+    one_requester_each(fake, 60)
     syncer = make_syncer(fake, tmp_path, requester_lookups_per_cycle=10, max_calls_per_minute=40)
     syncer.cycle()
     looked_up = len(fake.calls_to("requesters/"))
