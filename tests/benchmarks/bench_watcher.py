@@ -66,7 +66,7 @@ def run_case(total: int, active: int, source: str = "freshservice") -> list[list
     daemon = start_module("watcher", "--config", str(config))
     try:
         began = time.monotonic()
-        first = next_cycle(folder, 0)
+        first = next_cycle(folder, 0, timeout=max(300, total / 50))  # 100,000 tickets: 1,000 pages
         wall = time.monotonic() - began
         rows.append([label, "first sync (incl. process start)", len(fake.requests), fake.credits,
                      f"{wall:.2f} s", first["counts"]["active"]])
