@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
         --purge) PURGE=1 ;;
         --add-helpdesk) ACTION=add-helpdesk; HELPDESK="$2"; shift ;;
         --source) SOURCE="$2"; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed -e 's/^# //' -e 's/^#$//'; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift

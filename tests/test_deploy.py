@@ -182,3 +182,9 @@ def test_add_helpdesk_makes_a_watcher_instance_with_its_own_config_token_and_fol
     instance.write_text(template)
     verify = subprocess.run(["systemd-analyze", "verify", str(instance)], capture_output=True, text=True)
     assert verify.returncode == 0, verify.stderr
+
+
+def test_install_help_is_honest() -> None:
+    result = install("--help")
+    assert result.returncode == 0 and "--add-helpdesk NAME" in result.stdout
+    assert "set -euo" not in result.stdout and not result.stdout.startswith("#")
