@@ -124,7 +124,7 @@ def create_app(config: Config, folder: Folders | None = None) -> Flask:
     def ticket_page(ticket_id: int) -> str:
         """One mirrored ticket, read-only (where the demo's ticket numbers link to)."""
         helpdesk = request.args.get("helpdesk", "")
-        found = next((r for r in board.rendered().verdict.rows() if r.ticket.key == (helpdesk, ticket_id)), None)
+        found = next((r for r in board.rendered().verdict.rows() if r.ref == (helpdesk, ticket_id)), None)
         if found is None:
             abort(404)
         return render_template("ticket.html", title=config.gui.title, t=found.fields)

@@ -209,11 +209,7 @@ class FakeFreshservice:
         if parts == ["tickets", "filter"]:
             return self._filter_tickets(query)
         if len(parts) == 2 and parts[0] == "tickets" and parts[1].isdigit():
-            ticket = self.tickets.get(int(parts[1]))
-            if ticket is None:
-                return 404, {}, {}, 1
-            body = dict(ticket) if "stats" in include else {k: v for k, v in ticket.items() if k != "stats"}
-            return 200, {"ticket": body}, {}, 1 + len(include)
+            return self.one_ticket(int(parts[1]), include, lambda body: {"ticket": body})
         if len(parts) == 2 and parts[0] in ("requesters", "agents") and parts[1].isdigit():
             table = self.requesters if parts[0] == "requesters" else self.agents
             person = table.get(int(parts[1]))
@@ -235,6 +231,14 @@ class FakeFreshservice:
                        "choices": [{"id": 1, "value": "Low"}, {"id": 4, "value": "Urgent"}]}]
             return 200, {"ticket_fields": fields}, {}, 1
         return 404, {}, {}, 1
+
+    def one_ticket(self, ticket_id: int, include: list[str], wrap: Callable[[dict[str, Any]], Any]
+                   ) -> tuple[int, Any, dict[str, str], int]:
+        """``GET /tickets/<id>``: the ticket (*wrap* puts it in the product's envelope), stats only when asked."""
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            return 404, {}, {}, 1
+        return 200, wrap(ticket if "stats" in include else without_stats(ticket)), {}, 1 + len(include)
 
     def _list_tickets(self, query: dict[str, str], include: list[str]) -> tuple[int, Any, dict[str, str], int]:
         now = datetime.now(timezone.utc)
@@ -259,7 +263,7 @@ class FakeFreshservice:
             tickets = [t for t in tickets if t["type"] == query["type"]]
         tickets.sort(key=lambda t: (t["created_at"], t["id"]), reverse=query.get("order_type") != "asc")
         if "stats" not in include:
-            tickets = [{k: v for k, v in t.items() if k != "stats"} for t in tickets]
+            tickets = [without_stats(t) for t in tickets]
         return self._paged("tickets", tickets, query, 2 if include else 0)
 
     def _filter_tickets(self, query: dict[str, str]) -> tuple[int, Any, dict[str, str], int]:
@@ -293,7 +297,7 @@ class FakeFreshservice:
         if not 1 <= page <= max_pages:
             return 400, _validation("page", "invalid_value"), {}, 1
         found.sort(key=lambda t: (t["created_at"], t["id"]), reverse=True)
-        chunk = [{k: v for k, v in t.items() if k != "stats"} for t in found[(page - 1) * 30: page * 30]]
+        chunk = [without_stats(t) for t in found[(page - 1) * 30: page * 30]]
         return 200, {key: chunk, "total": len(found)}, {}, 1
 
     def _paged(self, key: str, items: list[Any], query: dict[str, str], extra: int) -> tuple[int, Any, dict[str, str], int]:
@@ -309,6 +313,10 @@ class FakeFreshservice:
         if page * per_page < len(items):
             headers["link"] = "<{base}?" + urlencode({**query, "page": page + 1}) + '>; rel="next"'
         return 200, {key: [dict(i) for i in chunk]}, headers, 1 + extra
+
+
+def without_stats(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ticket.items() if k != "stats"}
 
 
 def generated(fake: Any, total: int, active: int, days: int, requesters: int, seed: int,

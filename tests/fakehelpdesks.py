@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakefs import FakeFreshservice, _validation, generated, iso, parse_iso
+from tests.fakefs import FakeFreshservice, _validation, generated, iso, parse_iso, without_stats
 
 Answer = tuple[int, Any, dict[str, str], int]
 PRIORITY_WORDS = ("low", "normal", "high", "urgent")
@@ -64,10 +64,7 @@ class FakeFreshdesk(FakeFreshservice):
         if parts == ["search", "tickets"]:
             return self._search(query)
         if len(parts) == 2 and parts[0] == "tickets" and parts[1].isdigit():
-            ticket = self.tickets.get(int(parts[1]))
-            if ticket is None:
-                return 404, {}, {}, 1
-            return 200, ticket if "stats" in include else _without_stats(ticket), {}, 1 + len(include)
+            return self.one_ticket(int(parts[1]), include, lambda body: body)  # Freshdesk's is bare
         if len(parts) == 2 and parts[0] == "contacts" and parts[1].isdigit():
             person = self.contacts.get(int(parts[1]))
             return (200, person, {}, 1) if person else (404, {}, {}, 1)
@@ -97,7 +94,7 @@ class FakeFreshdesk(FakeFreshservice):
         if int(query.get("page", 1)) > self.list_max_pages:
             return 400, _validation("page", "invalid_value"), {}, 1
         if "stats" not in include:
-            tickets = [_without_stats(t) for t in tickets]
+            tickets = [without_stats(t) for t in tickets]
         return self._bare(tickets, query, 2 if include else 0)
 
     def _bare(self, items: list[Any], query: dict[str, str], extra: int) -> Answer:
@@ -106,10 +103,6 @@ class FakeFreshdesk(FakeFreshservice):
 
     def _search(self, query: dict[str, str]) -> Answer:
         return self.search(query, "results", self.search_max_pages)
-
-
-def _without_stats(ticket: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in ticket.items() if k != "stats"}
 
 
 class FakeZendesk(FakeFreshservice):

@@ -202,3 +202,22 @@ def test_one_helpdesk_in_three_shapes_gives_the_same_board(tmp_path: Path) -> No
 def _client(fake: Any, key: str, product: str = "Freshservice", user: str | None = None) -> ApiClient:
     return ApiClient(fake.url + "/api/v2", Secret(key), product=product, user=user, max_retries=0,
                      sleep=lambda s: None)
+
+
+@pytest.mark.parametrize("damage, status", [("missing", "stale"), ("corrupt", "error")])
+def test_a_helpdesk_whose_watcher_never_ran_or_left_a_corrupt_heartbeat_is_doubt_by_name(tmp_path: Path,
+                                                                                        damage: str,
+                                                                                        status: str) -> None:
+    config = two_helpdesks(tmp_path)
+    put_ticket(tmp_path / "tickets-acme", ticket(1))
+    beat = tmp_path / "tickets-globex" / "_watcher.json"
+    if damage == "missing":
+        beat.unlink()
+    else:
+        beat.write_text('{"last_success_at": ' * 50_000)  # cut off and nested deep
+    health, board = board_of(config)
+    assert health.status_code == 503 and health.get_json()["status"] == status
+    assert "globex" in health.get_json()["reason"] and board["worst"] == status
+    result = run_module("blinky", "--config", str(config), "--once")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "light.json").read_text())["state"] == status

@@ -188,16 +188,6 @@ def test_freshdesk_429_waits_what_retry_after_says(freshdesk: FakeFreshdesk, tmp
     assert set(on_disk(syncer)) == {1} and any(0.5 < s <= 1.0 for s in SLEPT)
 
 
-def test_freshdesk_malformed_ticket_is_skipped_and_named(freshdesk: FakeFreshdesk, tmp_path: Path) -> None:
-    freshdesk.add_ticket(id=1)
-    freshdesk.add_ticket(id=2, priority="high")
-    freshdesk.add_ticket(id=3, due_by="9999-99-99")
-    syncer = syncer_for(freshdesk_source(freshdesk), tmp_path)
-    syncer.cycle()
-    assert set(on_disk(syncer)) == {1}
-    assert {s["id"] for s in syncer.skipped_list()} == {2, 3}
-
-
 # -- Zendesk -------------------------------------------------------------------
 
 
@@ -246,13 +236,18 @@ def test_zendesk_pages_the_export_and_keeps_the_cursor(zendesk: FakeZendesk, tmp
     assert on_disk(syncer)[77]["subject"] == "Wi-Fi down in B2" and source.checkpoint != first
 
 
-def test_zendesk_tickets_leave_only_on_evidence(zendesk: FakeZendesk, tmp_path: Path) -> None:
-    for n in range(1, 7):
+def synced_zendesk(zendesk: FakeZendesk, tmp_path: Path, tickets: int) -> Syncer:
+    """A mirror of *tickets* Zendesk tickets after a first cycle, its cursor committed as the watcher would."""
+    for n in range(1, tickets + 1):
         zendesk.add_ticket(id=n)
-    source = zendesk_source(zendesk)
-    syncer = syncer_for(source, tmp_path)
+    syncer = syncer_for(zendesk_source(zendesk), tmp_path)
     syncer.cycle()
-    source.commit()
+    syncer.source.commit()
+    return syncer
+
+
+def test_zendesk_tickets_leave_only_on_evidence(zendesk: FakeZendesk, tmp_path: Path) -> None:
+    syncer = synced_zendesk(zendesk, tmp_path, 6)
     zendesk.update_ticket(1, status="solved")
     zendesk.update_ticket(2, status="closed")
     zendesk.update_ticket(3, status="deleted")
@@ -307,17 +302,6 @@ def test_zendesk_export_keeps_to_its_own_rate_and_waits_on_429(zendesk: FakeZend
     assert [t["id"] for t in source.tickets(None)] == list(range(1, 13))
     assert any(s >= 40 for s in SLEPT)  # waited on the simulated clock, not on ours
     assert (zendesk.export_refused >= 1) == bool(refusals)
-
-
-def test_zendesk_malformed_ticket_is_skipped_and_named(zendesk: FakeZendesk, tmp_path: Path) -> None:
-    zendesk.add_ticket(id=1)
-    zendesk.add_ticket(id=2, status="escalated")
-    zendesk.add_ticket(id=3, updated_at="yesterday")
-    syncer = syncer_for(zendesk_source(zendesk), tmp_path)
-    syncer.cycle()
-    assert set(on_disk(syncer)) == {1}
-    assert {s["id"] for s in syncer.skipped_list()} == {2, 3}
-    assert "unknown status 'escalated'" in json.dumps(syncer.skipped_list())
 
 
 def test_zendesk_wrong_token_is_an_error_naming_zendesk(zendesk: FakeZendesk, tmp_path: Path) -> None:
@@ -380,6 +364,24 @@ def test_freshdesk_status_choices(choices: Any, expected: dict) -> None:
     assert _choices(choices) == expected
 
 
+@pytest.mark.parametrize("kind, bad, named", [
+    ("freshdesk", [{"priority": "high"}, {"due_by": "9999-99-99"}], ""),
+    ("zendesk", [{"status": "escalated"}, {"updated_at": "yesterday"}], "unknown status 'escalated'"),
+])
+def test_a_malformed_ticket_is_skipped_and_named(kind: str, bad: list[dict], named: str, freshdesk: FakeFreshdesk,
+                                                 zendesk: FakeZendesk, tmp_path: Path) -> None:
+    fake: Any = freshdesk if kind == "freshdesk" else zendesk
+    fake.add_ticket(id=1)
+    for number, fields in enumerate(bad, 2):
+        fake.add_ticket(id=number, **fields)
+    source = freshdesk_source(freshdesk) if kind == "freshdesk" else zendesk_source(zendesk)
+    syncer = syncer_for(source, tmp_path)
+    syncer.cycle()
+    assert set(on_disk(syncer)) == {1}
+    assert {s["id"] for s in syncer.skipped_list()} == {2, 3}
+    assert named in json.dumps(syncer.skipped_list())
+
+
 # -- the watcher process, for each new source ------------------------------------
 
 
@@ -407,3 +409,40 @@ def test_the_watcher_process_mirrors_each_source_and_keeps_its_key_out(kind: str
     assert result.returncode == 1 and f"{kind.title()} rejected the API key (401)" in beat["last_error"]
     everything = result.stderr + json.dumps(beat) + "".join(p.read_text() for p in (tmp_path / "tickets").rglob("*.*"))
     assert "a-wrong-key-987654" not in everything and fake.api_key not in everything
+
+
+# -- hostile or broken Zendesk answers --------------------------------------------
+
+
+def test_a_zendesk_export_whose_cursor_stands_still_fails_the_cycle_and_changes_nothing(zendesk: FakeZendesk,
+                                                                                         tmp_path: Path) -> None:
+    from watcher.client import SourceError
+
+    syncer = synced_zendesk(zendesk, tmp_path, 3)
+
+    def stuck(path: str, query: dict, answer: tuple) -> tuple:
+        status, body, headers, cost = answer
+        if path.endswith("cursor.json") and isinstance(body, dict):
+            body = {**body, "after_cursor": query.get("cursor", "same"), "end_of_stream": False}
+        return status, body, headers, cost
+
+    zendesk.twist = stuck
+    with pytest.raises(SourceError, match="cursor does not move on"):
+        syncer.cycle()
+    assert set(on_disk(syncer)) == {1, 2, 3} and archived(syncer) == set()
+
+
+def test_a_zendesk_next_page_on_another_host_is_asked_of_the_configured_one(zendesk: FakeZendesk,
+                                                                              tmp_path: Path) -> None:
+    for n in range(1, 102):  # two pages of agents
+        zendesk.add_person("agent", 900 + n, f"Agent{n}")
+
+    def elsewhere(path: str, query: dict, answer: tuple) -> tuple:
+        status, body, headers, cost = answer
+        if path.endswith("users.json") and body.get("next_page"):
+            body = {**body, "next_page": body["next_page"].replace(zendesk.url, "http://attacker.example")}
+        return status, body, headers, cost
+
+    zendesk.twist = elsewhere
+    assert len(zendesk_source(zendesk).agents()) == 101  # the second page, asked of the fake, not the attacker
+    assert [q.get("page") for p, q in zendesk.requests if p.endswith("users.json")] == [None, "2"]

@@ -31,6 +31,7 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "ticketdash.toml"
 CONFIG_ENV = "TICKETDASH_CONFIG"
 API_KEY_ENV = "FRESHSERVICE_API_KEY"  # Freshservice's; each source names its own (KEY_ENVS)
 KEY_ENVS = {"freshservice": API_KEY_ENV, "freshdesk": "FRESHDESK_API_KEY", "zendesk": "ZENDESK_API_TOKEN"}
+ACCOUNTS = {"freshservice": "freshservice", "freshdesk": "freshdesk", "zendesk": "zendesk", "demo": "freshservice"}
 CREDENTIAL = "freshservice-api-key"  # the name systemd hands the key over by, whatever the source
 
 
@@ -137,6 +138,10 @@ class FreshworksSettings:
         base = self.portal_url or (f"https://{self.domain}" if self.domain else self.base_url)
         return base.rstrip("/") + "/a/tickets/{id}"
 
+    @property
+    def key_file(self) -> tuple[str, Path]:
+        return "api_key_file", self.api_key_file
+
 
 @dataclass(frozen=True)
 class FreshserviceSettings(FreshworksSettings):
@@ -163,6 +168,10 @@ class ZendeskSettings:
     def ticket_link(self) -> str:
         base = f"https://{self.subdomain}.zendesk.com" if self.subdomain else self.base_url
         return base.rstrip("/") + "/agent/tickets/{id}"
+
+    @property
+    def key_file(self) -> tuple[str, Path]:
+        return "api_token_file", self.api_token_file
 
 
 @dataclass(frozen=True)
@@ -358,29 +367,29 @@ class Config:
     def require_source(self) -> Secret:
         """The source's key, after checking that its account is configured (the watcher needs both)."""
         source = self.watcher.source
-        where: tuple[str, str, Path]
-        if source == "zendesk":
-            z = self.zendesk
-            if not (z.subdomain or z.base_url):
+        account = self.account
+        if isinstance(account, ZendeskSettings):
+            if not (account.subdomain or account.base_url):
                 raise ConfigError(f'{self.path}: [zendesk] subdomain: required when source is "zendesk"')
-            if not z.email:
+            if not account.email:
                 raise ConfigError(f'{self.path}: [zendesk] email: required when source is "zendesk"')
-            where = ("zendesk", "api_token_file", z.api_token_file)
-        else:
-            section = self.freshdesk if source == "freshdesk" else self.freshservice
-            if not (section.domain or section.base_url):
-                raise ConfigError(f'{self.path}: [{source}] domain: required when source is "{source}"')
-            where = (source, "api_key_file", section.api_key_file)
+        elif not (account.domain or account.base_url):
+            raise ConfigError(f'{self.path}: [{source}] domain: required when source is "{source}"')
         if self.api_key is None:
-            raise ConfigError(f"{self.path}: [{where[0]}] {where[1]}: {where[2]} "
+            key, file = account.key_file
+            raise ConfigError(f"{self.path}: [{ACCOUNTS[source]}] {key}: {file} "
                               f"not found or empty (or set {KEY_ENVS[source]})")
         return self.api_key
 
     @property
+    def account(self) -> FreshworksSettings | ZendeskSettings:
+        """The configured source's account section."""
+        return getattr(self, ACCOUNTS[self.watcher.source])  # type: ignore[no-any-return]
+
+    @property
     def api_url(self) -> str:
         """The configured source's API (what the heartbeat calls the account)."""
-        section = {"freshdesk": self.freshdesk, "zendesk": self.zendesk}.get(self.watcher.source, self.freshservice)
-        return section.api_url
+        return self.account.api_url
 
 
 def command_line(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
@@ -463,11 +472,9 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             raise ConfigError(f"{path}: [gui] allow_networks: {network!r} is not a network") from None
     effects = _effects(path, sections["blinky"])
     source = sections["watcher"].source
-    key_file = {"freshdesk": sections["freshdesk"].api_key_file, "zendesk": sections["zendesk"].api_token_file}.get(
-        source, sections["freshservice"].api_key_file)
     key = (environ.get(KEY_ENVS.get(source, API_KEY_ENV), "").strip()
            or _credential(environ)
-           or _read_secret(key_file))
+           or _read_secret(sections[ACCOUNTS[source]].key_file[1]))
     return Config(path=path, api_key=Secret(key) if key else None,
                   access_key=_access_key(path, gui.access_key_file), effects=effects, helpdesks=helpdesks, **sections)
 

@@ -206,6 +206,13 @@ class ApiClient:
             raise _malformed(path, "not a JSON object")
         return body
 
+    def find(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """One object, or None when the helpdesk answers 404 (it does not exist, or no longer)."""
+        try:
+            return self.get(path, params)
+        except NotFound:
+            return None
+
     def get_url(self, url: str) -> dict[str, Any]:
         """A next page the helpdesk named in its answer (only ever on the configured host)."""
         parts = urlsplit(url)

@@ -93,6 +93,13 @@ class ClientSource:
         self.client.close()
 
 
+def that_ticket(found: Any, ticket_id: int, path: str) -> dict[str, Any]:
+    """The object a helpdesk answered for one ticket, when it is that ticket; ApiError otherwise."""
+    if not isinstance(found, dict) or found.get("id") != ticket_id:
+        raise ApiError(f"GET {path}: malformed response (not that ticket)")
+    return found
+
+
 def check_page(page: list[Any], number: int, seen: set[Any]) -> None:
     """A listing is believed only when coherent: every page after the first adds new tickets."""
     ids = {_key(t.get("id") if isinstance(t, dict) else t) for t in page}

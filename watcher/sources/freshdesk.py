@@ -20,8 +20,8 @@ from typing import Any, Iterator
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
-from watcher.client import ApiClient, ApiError, BadRequest, NotFound, SourceError
-from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, sliced
+from watcher.client import ApiClient, BadRequest, NotFound, SourceError
+from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, sliced, that_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -83,13 +83,8 @@ class FreshdeskSource(ClientSource):
                        "results", SEARCH_PAGE * self.search_max_pages, self.search_max_pages, "search")
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
-        try:
-            found = self.client.get(f"tickets/{ticket_id}", {"include": "stats"})
-        except NotFound:
-            return None
-        if found.get("id") != ticket_id:
-            raise ApiError(f"GET tickets/{ticket_id}: malformed response (not that ticket)")
-        return found
+        found = self.client.find(f"tickets/{ticket_id}", {"include": "stats"})
+        return None if found is None else that_ticket(found, ticket_id, f"tickets/{ticket_id}")
 
     def agents(self) -> Names:
         found: Names = {}
@@ -113,10 +108,7 @@ class FreshdeskSource(ClientSource):
         return found
 
     def requester(self, requester_id: int) -> str | None:
-        try:
-            person = self.client.get(f"contacts/{requester_id}")
-        except NotFound:
-            return None
+        person = self.client.find(f"contacts/{requester_id}") or {}
         name = person.get("name") or person.get("email")
         return str(name) if name else None
 

@@ -8,8 +8,8 @@ from typing import Any, Iterator
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
-from watcher.client import ApiClient, ApiError, BadRequest, NotFound
-from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, person_name, sliced
+from watcher.client import ApiClient, BadRequest, NotFound
+from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, person_name, sliced, that_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +82,8 @@ class FreshserviceSource(ClientSource):
             return None
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
-        try:
-            body = self.client.get(f"tickets/{ticket_id}", {"include": "stats"})
-        except NotFound:
-            return None
-        found = body.get("ticket")
-        if not isinstance(found, dict) or found.get("id") != ticket_id:
-            raise ApiError(f"GET tickets/{ticket_id}: malformed response (not that ticket)")
-        return found
+        body = self.client.find(f"tickets/{ticket_id}", {"include": "stats"})
+        return None if body is None else that_ticket(body.get("ticket"), ticket_id, f"tickets/{ticket_id}")
 
     def agents(self) -> Names:
         return {
@@ -119,9 +113,5 @@ class FreshserviceSource(ClientSource):
         return found
 
     def requester(self, requester_id: int) -> str | None:
-        try:
-            body = self.client.get(f"requesters/{requester_id}")
-        except NotFound:
-            return None
-        person = body.get("requester")
+        person = (self.client.find(f"requesters/{requester_id}") or {}).get("requester")
         return person_name(person) if isinstance(person, dict) else None

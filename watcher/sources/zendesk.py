@@ -23,8 +23,8 @@ from typing import Any, Callable, Iterator
 
 from ticketdash import timefmt
 from ticketdash.names import Names
-from watcher.client import ApiClient, ApiError, NotFound, Pacer, SourceError
-from watcher.sources import ClientSource, check_page, sliced
+from watcher.client import ApiClient, ApiError, Pacer, SourceError
+from watcher.sources import ClientSource, check_page, sliced, that_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -118,14 +118,9 @@ class ZendeskSource(ClientSource):
         return found
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
-        try:
-            body = self.client.get(f"tickets/{ticket_id}.json", {"include": "slas"})
-        except NotFound:
-            return None
-        found = body.get("ticket")
-        if not isinstance(found, dict) or found.get("id") != ticket_id:
-            raise ApiError(f"GET tickets/{ticket_id}.json: malformed response (not that ticket)")
-        return convert(found)
+        body = self.client.find(f"tickets/{ticket_id}.json", {"include": "slas"})
+        path = f"tickets/{ticket_id}.json"
+        return None if body is None else convert(that_ticket(body.get("ticket"), ticket_id, path))
 
     def _pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of an offset-paged list, following ``next_page`` (on the configured host only)."""
@@ -156,11 +151,7 @@ class ZendeskSource(ClientSource):
         return {number: name for number, name in STATUSES.values()}
 
     def requester(self, requester_id: int) -> str | None:
-        try:
-            body = self.client.get(f"users/{requester_id}.json")
-        except NotFound:
-            return None
-        user = body.get("user")
+        user = (self.client.find(f"users/{requester_id}.json") or {}).get("user")
         name = user.get("name") if isinstance(user, dict) else None
         return str(name) if name else None
 
