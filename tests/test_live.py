@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ticketdash.live import LiveFolder
-from ticketdash.store import TicketStore
+from ticketdash.store import TicketStore, atomic_write
 from tests.conftest import put_ticket, ticket, wait_for, write_heartbeat
 
 
@@ -94,7 +94,9 @@ def test_reading_files_does_not_feed_back_into_more_reads(tmp_path: Path) -> Non
     lf._load_names = lambda: (reads.append(1), original())[1]  # type: ignore[method-assign]
     lf.start()
     try:
-        (names / "agents.txt").write_text("1:Ada Lovelace\n")
+        # Replaced whole, as the watcher writes it: a truncating write gives events that may arrive
+        # after its new content is already seen, and would count as re-reads here.
+        atomic_write(names / "agents.txt", b"1:Ada Lovelace\n")
         wait_for(lambda: lf.view().names["agents"].get(1) == "Ada Lovelace", what="the name change")
         settled = len(reads)
         write_heartbeat(lf.store.folder)

@@ -154,7 +154,7 @@ class LiveFolder(FileSystemEventHandler):
                 self._load_ticket(path, int(match.group(1)))
             elif path.name == HEARTBEAT:
                 self._load_heartbeat()
-        elif path.parent == self.store.names_dir:
+        elif path.parent == self.store.names_dir and path.suffix == ".txt":  # not a writer's temporary file
             self._load_names()
         for name, status_file in self.status_files.items():
             if path == status_file:
