@@ -6,7 +6,9 @@ apt_need nginx:nginx chromium:chromium systemd:systemd-analyze
 make_venv test
 cd "$ROOT"
 set +e
-"$VENV/bin/python" -m pytest "$@"
+# Four workers: most tests wait on a process or a socket, not on a core. Tests that drive one
+# machine's lights share a group (--dist loadgroup); "-n 0" among the arguments runs serially.
+"$VENV/bin/python" -m pytest -n 4 --dist loadgroup "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -1,12 +1,14 @@
-"""Shared fixtures: a real fake Freshservice server, config files, watcher processes."""
+"""Fixtures: a real fake Freshservice server, config files, the dashboard, a browser, lights, nginx."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -14,35 +16,81 @@ from typing import Any, Callable
 import pytest
 import requests
 
+from tests import helpers
 from tests.fakefs import FakeFreshservice
+from tests.helpers import (CHROMIUM_ARGS, KEY, NGINX, ROOT, FakeLights, GuiServer, free_port, site_config, wait_for,
+                           write_config, write_heartbeat)
 
-ROOT = Path(__file__).resolve().parent.parent
-KEY = "sk-test-4f9c2b7e1d"
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+FAILED = pytest.StashKey[bool]()
 
 
-def write_config(folder: Path, sections: dict[str, dict[str, Any]], token: str | None = KEY) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for section, values in sections.items():
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {toml_value(v)}" for k, v in values.items()]
-    path = folder / "ticketdash.toml"
-    path.write_text("\n".join(lines) + "\n")
-    if token is not None:
-        (folder / "token.txt").write_text(token + "\n")
-    return path
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary folders in one place of our own, removed after a passing run: a run leaves nothing in /tmp."""
+    if not config.option.basetemp and not hasattr(config, "workerinput"):
+        config.option.basetemp = config.own_basetemp = tempfile.mkdtemp(prefix="ticketdash-tests-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = getattr(config, "own_basetemp", None)
+    if own and not config.stash.get(FAILED, False):
+        shutil.rmtree(own, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[FAILED] = exitstatus != 0  # keep the folders of a failed run to look at
+
+
+def _children() -> dict[int, str]:
+    """This process's living child processes: pid -> command name."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found[int(stat.parent.name)] = name
+    return found
+
+
+def _pooled() -> set[threading.Thread]:
+    """Apprise's process-wide worker pools: long-lived by design, owned by no test."""
+    apprise = sys.modules.get("apprise.apprise")
+    pools = [getattr(apprise, name, None) for name in ("_shared_executor", "_coordinator_executor")]
+    return {thread for pool in pools if pool is not None for thread in pool._threads}
+
+
+@pytest.fixture(autouse=True)
+def leaves_nothing_behind(tmp_path: Path):
+    """Every test stops what it started: a daemon, a thread or a child process left running fails it.
+
+    Daemon logs go to the test's own temporary folder, never loose in /tmp.
+    """
+    helpers.LOGS.append(tmp_path)
+    threads, children = set(threading.enumerate()), set(_children())
+    yield
+    helpers.LOGS.pop()
+    problems = []
+    for process in helpers.STARTED:
+        if process.poll() is None:
+            problems.append(f"python {' '.join(process.args[1:3])} left running")
+            process.kill()
+        process.wait(timeout=10)
+    helpers.STARTED.clear()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # a server's handler thread may need a moment to see its client go
+        left = [t for t in threading.enumerate() if t not in threads and t.is_alive() and t not in _pooled()]
+        strays = {pid: name for pid, name in _children().items() if pid not in children}
+        if not left and not strays:
+            break
+        time.sleep(0.02)
+    problems += [f"thread {t.name} left running" for t in left]
+    for pid, name in strays.items():
+        problems.append(f"process {pid} ({name}) left running")
+        os.kill(pid, signal.SIGKILL)
+    if problems:
+        pytest.fail("; ".join(problems), pytrace=False)
 
 
 @pytest.fixture
@@ -70,77 +118,6 @@ def make_config(tmp_path: Path, fake: FakeFreshservice) -> Callable[..., Path]:
     return make
 
 
-def python_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FRESHSERVICE_API_KEY", "TICKETDASH_CONFIG")}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
-
-
-def run_module(module: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                          env=env or python_env(), timeout=timeout, cwd=ROOT)
-
-
-def start_module(module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """A daemon in the background; its output goes to a file named by ``.log`` (no pipe to fill)."""
-    log = Path(tempfile.mkstemp(prefix=f"{module}-", suffix=".log")[1])
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", module, *args], stdout=out, stderr=subprocess.STDOUT,
-                                   text=True, env=env or python_env(), cwd=ROOT)
-    process.log = log  # type: ignore[attr-defined]
-    return process
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll *condition* until it is truthy; fail the test after *timeout* seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def iso_in(**delta: float) -> str:
-    """A Freshservice timestamp at now + the given timedelta."""
-    from datetime import datetime, timedelta, timezone
-
-    return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def ticket(ticket_id: int, **fields: Any) -> dict[str, Any]:
-    """A ticket as Freshservice returns it, on track unless *fields* say otherwise."""
-    data = {
-        "id": ticket_id, "subject": f"Ticket {ticket_id}", "description_text": f"About ticket {ticket_id}",
-        "type": "Incident", "status": 2, "priority": 2, "requester_id": 29000000001, "responder_id": 21000000001,
-        "group_id": 31000000001, "workspace_id": 2, "created_at": iso_in(hours=-1), "updated_at": iso_in(minutes=-5),
-        "fr_due_by": iso_in(hours=20), "due_by": iso_in(days=3), "deleted": False, "spam": False,
-        "stats": {"first_responded_at": iso_in(minutes=-30), "agent_responded_at": iso_in(minutes=-30),
-                  "requester_responded_at": None},
-    }
-    stats = fields.pop("stats", {})
-    data.update(fields)
-    data["stats"].update(stats)
-    return data
-
-
-def write_heartbeat(folder: Path, **fields: Any) -> None:
-    from ticketdash.store import TicketStore
-
-    beat = {"source": "freshservice", "last_success_at": iso_in(seconds=-5), "last_attempt_at": iso_in(seconds=-5),
-            "last_error": None, "poll_seconds": 60}
-    beat.update(fields)
-    TicketStore(folder).write_heartbeat(beat)
-
-
-def put_ticket(folder: Path, data: dict[str, Any]) -> None:
-    from ticketdash.store import TicketStore, encode
-
-    TicketStore(folder).write_ticket(data["id"], encode(data))
-
-
 @pytest.fixture
 def board_env(tmp_path: Path):
     """A tickets folder, a config for it, and a factory for the dashboard app on it."""
@@ -157,11 +134,8 @@ def board_env(tmp_path: Path):
         config_dir = tmp_path / "config"
 
         def config(self, **sections: dict[str, Any]) -> Any:
-            base = {"freshservice": {"domain": "acme.freshservice.com"}, "paths": {"tickets": "../tickets"},
-                    "gui": {"rescan_seconds": 1}}
-            for section, values in sections.items():
-                base.setdefault(section, {}).update(values)
-            return configuration.load(write_config(self.config_dir, base, token=None), environ={})
+            sections["gui"] = {"rescan_seconds": 1, **sections.get("gui", {})}
+            return configuration.load(site_config(self.config_dir, **sections), environ={})
 
         def app(self, **sections: dict[str, Any]) -> Any:
             app = create_app(self.config(**sections))
@@ -174,53 +148,6 @@ def board_env(tmp_path: Path):
     yield Env()
     for app in apps:
         app.extensions["ticketdash"]["folder"].stop()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class GuiServer:
-    """``python -m gui`` (waitress) as a real process on a free port, on its own tickets folder."""
-
-    def __init__(self, root: Path, **sections: dict[str, Any]) -> None:
-        self.tickets = root / "tickets"
-        self.tickets.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        base = {"freshservice": {"domain": "acme.freshservice.com"}, "paths": {"tickets": "../tickets"},
-                "gui": {"port": self.port, "refresh_seconds": 0.5, "rescan_seconds": 2},
-                "blinky": {"status_file": "../tickets/_light.json"}}
-        for section, values in sections.items():
-            base.setdefault(section, {}).update(values)
-        self.config = write_config(root / "config", base, token=None)
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[str] | None = None
-
-    def start(self) -> "GuiServer":
-
-        self.process = start_module("gui", "--config", str(self.config))
-
-        def up() -> bool:
-            assert self.process.poll() is None, self.process.log.read_text()
-            try:
-                return requests.get(self.url + "/healthz", timeout=1).status_code in (200, 503)
-            except requests.RequestException:
-                return False
-
-        wait_for(up, timeout=20, what="the dashboard to answer")
-        return self
-
-    def stop(self) -> int:
-        import signal
-
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -236,10 +163,6 @@ def gui_server(tmp_path: Path):
     yield make
     for server in servers:
         server.stop()
-
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update"]
 
 
 @pytest.fixture(scope="session")
@@ -264,55 +187,11 @@ def page(browser):
     context.close()
 
 
-class FakeLights:
-    """Plug, unplug and break fake Luxafors, and read back the bytes written to them."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        (root / "lights").mkdir(parents=True, exist_ok=True)
-        (root / "broken").mkdir(exist_ok=True)
-
-    def plug(self, name: str = "1-2:1.0", product: str = "LUXAFOR FLAG") -> None:
-        (self.root / "lights" / name).write_text(product)
-
-    def unplug(self, name: str = "1-2:1.0") -> None:
-        (self.root / "lights" / name).unlink()
-
-    def break_open(self, name: str) -> None:
-        (self.root / "broken" / name).touch()
-
-    def writes(self, name: str | None = None) -> list[bytes]:
-        import json as _json
-
-        log = self.root / "writes.jsonl"
-        if not log.exists():
-            return []
-        rows = [_json.loads(line) for line in log.read_text().splitlines()]
-        return [bytes.fromhex(r["hex"]) for r in rows if name is None or r["path"] == name]
-
-    def module(self):
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("fake_hid", ROOT / "tests" / "fake_hid" / "hid.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    def env(self, **extra: str) -> dict[str, str]:
-        """For a blinky process: the fake found first as ``hid``."""
-        env = python_env(FAKE_HID_DIR=str(self.root), **extra)
-        env["PYTHONPATH"] = f"{ROOT / 'tests' / 'fake_hid'}{os.pathsep}{ROOT}"
-        return env
-
-
 @pytest.fixture
 def fake_lights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLights:
     lights = FakeLights(tmp_path / "hid")
     monkeypatch.setenv("FAKE_HID_DIR", str(lights.root))
     return lights
-
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 @pytest.fixture

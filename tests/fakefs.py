@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from tests.helpers import serve, unserve
+
 PRIMARY_WORKSPACE = 2
 STATUS_CHOICES = [(2, "Open"), (3, "Pending"), (4, "Resolved"), (5, "Closed"),
                   (6, "Waiting on Customer"), (7, "Waiting on Third Party")]
@@ -73,6 +75,7 @@ class FakeFreshservice:
         self.next_id = 1
         self.filter_max_pages = 40  # what /tickets/filter pages to (UNCONFIRMED for tickets: 10 or 40)
         self.server: ThreadingHTTPServer | None = None
+        self.stopping = threading.Event()  # a slow answer ends when the server stops
         # A hostile or broken Freshservice: (path, query, the honest answer) -> the answer to send instead,
         # whose body may be raw bytes.
         self.twist: Callable[[str, dict[str, str], tuple[int, Any, dict[str, str], int]],
@@ -164,16 +167,14 @@ class FakeFreshservice:
     # -- serving ---------------------------------------------------------
 
     def start(self, port: int = 0) -> str:
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(_handler(self), port)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         return self.url
 
     def stop(self) -> None:
         if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+            self.stopping.set()
+            unserve(self.server)
 
     def authorised(self, user: str, password: str) -> bool:
         """HTTP Basic as Freshworks takes it: the key as the user name."""
@@ -355,14 +356,14 @@ def _handler(fake: FakeFreshservice) -> type[BaseHTTPRequestHandler]:
             with fake.lock:
                 fake.requests.append((url.path, query))
             if fake.latency:
-                time.sleep(fake.latency)
+                fake.stopping.wait(fake.latency)
             fault = fake.take_fault(url.path)
             if fault and fault.kind == "reset":
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
             if fault and fault.kind == "slow":
-                time.sleep(fault.seconds)
+                fake.stopping.wait(fault.seconds)
             if not self._authorised():
                 self._send(401, {"code": "invalid_credentials", "message": "You have to be logged in"}, {}, 1)
                 return

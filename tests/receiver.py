@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import ssl
-import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.helpers import serve, unserve
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +16,17 @@ from typing import Any
 class Receiver:
     """Collects every POSTed JSON body; answers with the queued statuses first, then 200."""
 
-    def __init__(self, tls: bool = False) -> None:
+    def __init__(self, tls: Path | None = None) -> None:
         self.received: list[dict[str, Any]] = []
         self.arrived: list[float] = []  # time.monotonic() of each accepted message
         self.statuses: list[int] = []  # answers to give before 200 (e.g. [500, 500, 500])
         self.refused = 0
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
         self.cert: Path | None = None
-        if tls:  # for services Apprise reaches only over HTTPS (Teams' workflows://), with a certificate made here
-            context, self.cert = _tls_context()
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        context = None
+        if tls is not None:  # for services Apprise reaches only over HTTPS (Teams' workflows://): a certificate in *tls*
+            context, self.cert = _tls_context(tls)
+        self.server = serve(self._handler(), tls=context)
 
     @property
     def port(self) -> int:
@@ -41,8 +40,7 @@ class Receiver:
             return [m for m in self.received if path is None or m["_path"] == "/" + path]
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        unserve(self.server)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -69,11 +67,10 @@ class Receiver:
         return Handler
 
 
-def _tls_context() -> tuple[ssl.SSLContext, Path]:
+def _tls_context(folder: Path) -> tuple[ssl.SSLContext, Path]:
     from gui.certificate import make
 
     cert, key = make(["127.0.0.1"], days=1)
-    folder = Path(tempfile.mkdtemp(prefix="receiver-tls-"))
     (folder / "cert.pem").write_bytes(cert)
     (folder / "key.pem").write_bytes(key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

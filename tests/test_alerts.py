@@ -14,7 +14,7 @@ from ticketdash import config as configuration
 from ticketdash.store import TicketStore, encode
 from alerts.daemon import Alerts, load_agent_urls, load_routes
 from alerts.state import State
-from tests.conftest import iso_in, put_ticket, run_module, start_module, ticket, wait_for, write_config, write_heartbeat
+from tests.helpers import iso_in, put_ticket, run_module, start_module, ticket, site_config, wait_for, write_heartbeat
 from tests.receiver import Receiver
 
 OVERDUE = {"due_by": iso_in(minutes=-5)}
@@ -40,11 +40,9 @@ class Site:
 
     def config_file(self, routes: list[dict[str, Any]] | None = None, **alerts: Any) -> Path:
         routes = routes if routes is not None else [{"urls": [self.receiver.url()], "states": ["fr_overdue", "overdue"]}]
-        path = write_config(self.root / "config", {
-            "freshservice": {"domain": "acme.freshservice.com"}, "paths": {"tickets": "../tickets"},
-            "alerts": {"database": "../state/alerts.sqlite3", "status_file": "../state/alerts.json",
-                       "channel_interval_seconds": 0, "retry_max_seconds": 1, **alerts},
-        }, token=None)
+        path = site_config(self.root / "config", alerts={
+            "database": "../state/alerts.sqlite3", "status_file": "../state/alerts.json",
+            "channel_interval_seconds": 0, "retry_max_seconds": 1, **alerts})
         with path.open("a") as f:
             for route in routes:
                 f.write("\n[[alerts.routes]]\n")
@@ -337,7 +335,7 @@ def test_the_dashboard_serves_the_summary_with_a_chart(site: Site, receiver: Rec
 
 
 def test_teams_workflows_get_an_adaptive_card_with_the_subject_as_text(site: Site, monkeypatch) -> None:
-    teams = Receiver(tls=True)
+    teams = Receiver(tls=site.root)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(teams.cert))  # a verified connection, to a certificate made here
     try:
         subject = "[Reset your password](https://evil.example) **now** <b>x</b>"

@@ -14,7 +14,10 @@ from blinky.daemon import Blinky, FolderSource, RemoteSource
 from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
 from ticketdash.lights import parse_effect
 from blinky.device import Lights, report
-from tests.conftest import iso_in, put_ticket, start_module, ticket, wait_for, write_config, write_heartbeat
+from tests.helpers import iso_in, put_ticket, site_config, start_module, ticket, wait_for, write_config, write_heartbeat
+
+# One machine's lights have one owner: these tests run blinky on them one at a time.
+pytestmark = pytest.mark.xdist_group("light")
 
 RED_STROBE = report(parse_effect("strobe red"))
 MAGENTA = report(parse_effect("magenta"))
@@ -29,9 +32,8 @@ class Running:
     def __init__(self, tmp_path: Path, lights_module, **blinky: object) -> None:
         self.tickets = tmp_path / "tickets"
         self.tickets.mkdir(parents=True, exist_ok=True)
-        sections = {"freshservice": {"domain": "a.freshservice.com"}, "paths": {"tickets": "../tickets"},
-                    "blinky": {"device": "luxafor", "status_file": "../tickets/_light.json", **blinky}}
-        self.config = configuration.load(write_config(tmp_path / "config", sections, token=None), environ={})
+        self.config = configuration.load(site_config(tmp_path / "config", blinky={
+            "device": "luxafor", "status_file": "../tickets/_light.json", **blinky}), environ={})
         b = self.config.blinky
         views = {"all": configuration.ViewSettings(), **self.config.views}
         source = RemoteSource(self.config) if b.remote_url else FolderSource(self.config, views[b.view], b.agent or None)
@@ -190,9 +192,7 @@ def critical_blinky(tmp_path: Path, fake_lights):
     """A plugged light and ``python -m blinky`` on a folder with one critical ticket: (folder, config, process)."""
     fake_lights.plug()
     folder = folder_with(tmp_path, ticket(1, due_by=iso_in(hours=2)))
-    config = write_config(tmp_path / "config", {"freshservice": {"domain": "a.freshservice.com"},
-                                                "paths": {"tickets": "../tickets"}, "blinky": {"device": "luxafor"}},
-                          token=None)
+    config = site_config(tmp_path / "config", blinky={"device": "luxafor"})
     return folder, config, start_module("blinky", "--config", str(config), env=fake_lights.env())
 
 
@@ -210,10 +210,8 @@ def test_the_process_turns_the_light_off_on_sigterm(tmp_path: Path, fake_lights)
 
 def test_simulated_light_logs_and_writes_the_status_file(tmp_path: Path, fake_lights) -> None:
     folder = folder_with(tmp_path, ticket(1, status=3))
-    config = write_config(tmp_path / "config", {"freshservice": {"domain": "a.freshservice.com"},
-                                                "paths": {"tickets": "../tickets"}, "blinky": {"device": "simulated"}},
-                          token=None)
-    from tests.conftest import run_module
+    config = site_config(tmp_path / "config", blinky={"device": "simulated"})
+    from tests.helpers import run_module
 
     result = run_module("blinky", "--config", str(config), "--once", env=fake_lights.env())
     assert result.returncode == 0, result.stderr
@@ -223,7 +221,7 @@ def test_simulated_light_logs_and_writes_the_status_file(tmp_path: Path, fake_li
 
 
 def test_bad_blinky_config_names_the_key(tmp_path: Path) -> None:
-    from tests.conftest import run_module
+    from tests.helpers import run_module
 
     for blinky, expected in [({"effects": {"clear": "blink green"}}, "[blinky] effects.clear"),
                              ({"quiet_hours": "late"}, "[blinky] quiet_hours"),

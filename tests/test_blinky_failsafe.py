@@ -5,13 +5,17 @@ from __future__ import annotations
 import http.server
 import json
 import signal
-import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ticketdash.board import Judge
-from tests.conftest import iso_in, put_ticket, run_module, ticket, wait_for, write_config
+from tests.helpers import iso_in, put_ticket, run_module, serve, ticket, unserve, wait_for, write_config
 from tests.test_blinky import GREEN, MAGENTA, RED, Running, critical_blinky, folder_with, last
+
+# One machine's lights have one owner: these tests run blinky on them one at a time.
+pytestmark = pytest.mark.xdist_group("light")
 
 
 def test_an_exception_while_judging_shows_error_not_the_last_colour(tmp_path: Path, fake_lights, monkeypatch) -> None:
@@ -59,8 +63,7 @@ class _DeepBoard(http.server.BaseHTTPRequestHandler):
 
 def test_a_remote_answer_nested_very_deep_is_an_error(tmp_path: Path, fake_lights) -> None:
     fake_lights.plug()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DeepBoard)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(_DeepBoard)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         with Running(tmp_path, fake_lights.module(), remote_url=url, remote_poll_seconds=1) as run:
@@ -68,8 +71,7 @@ def test_a_remote_answer_nested_very_deep_is_an_error(tmp_path: Path, fake_light
             assert last(fake_lights) == MAGENTA
             assert "cannot read the answer" in run.status()["reason"]
     finally:
-        server.shutdown()
-        server.server_close()
+        unserve(server)
 
 
 def test_a_second_blinky_exits_2_and_leaves_the_first_alone(tmp_path: Path, fake_lights) -> None:

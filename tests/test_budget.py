@@ -10,7 +10,7 @@ import pytest
 
 from ticketdash import config as configuration
 from ticketdash.store import TicketStore
-from tests.conftest import run_module
+from tests.helpers import run_module
 from tests.fakefs import FakeFreshservice
 from watcher.daemon import Watcher, make_source
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from ticketdash.config import Secret
-from tests.conftest import KEY
+from tests.helpers import KEY
 from tests.fakefs import FakeFreshservice
 from watcher.client import AuthError, ApiClient, ApiError, Pacer
 

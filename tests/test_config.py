@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ticketdash import config
-from tests.conftest import KEY, python_env, run_module, write_config
+from tests.helpers import KEY, python_env, run_module, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT, start_module, wait_for
+from tests.helpers import ROOT, start_module, wait_for
 
 pytestmark = pytest.mark.slow
 UNITS = ("ticket-watcher", "ticket-dash", "blinky", "ticket-alerts")
@@ -126,7 +126,7 @@ def test_the_demo_command_runs_all_four_and_one_sigint_stops_them(tmp_path: Path
     (project / "config").mkdir(parents=True)
     shutil.copy(ROOT / "config" / "demo.toml", project / "config" / "demo.toml")
     config = project / "config" / "demo.toml"
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     port = free_port()
     config.write_text(config.read_text() + f"\n[gui]\nport = {port}\n")

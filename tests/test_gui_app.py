@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import iso_in, put_ticket, ticket, wait_for, write_heartbeat
+from tests.helpers import iso_in, put_ticket, ticket, wait_for, write_heartbeat
 
 
 def board(client, query: str = "") -> dict:

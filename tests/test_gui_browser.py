@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import iso_in, put_ticket, ticket, write_heartbeat
+from tests.helpers import iso_in, put_ticket, ticket, write_heartbeat
 
 pytestmark = pytest.mark.slow
 

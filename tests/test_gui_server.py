@@ -6,7 +6,7 @@ import signal
 
 import requests
 
-from tests.conftest import run_module, write_config
+from tests.helpers import run_module, write_config
 
 
 def test_waitress_serves_and_sigterm_stops_it(gui_server) -> None:

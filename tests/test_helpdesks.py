@@ -14,7 +14,7 @@ from ticketdash.board import BoardRules, Judge
 from ticketdash.config import Secret, WatcherSettings
 from ticketdash.live import Folders
 from ticketdash.store import TicketStore
-from tests.conftest import iso_in, put_ticket, run_module, ticket, write_config, write_heartbeat
+from tests.helpers import iso_in, put_ticket, run_module, ticket, write_config, write_heartbeat
 from tests.fakefs import FakeFreshservice, iso
 from tests.fakehelpdesks import FakeFreshdesk, FakeZendesk
 from tests.test_alerts import step

@@ -43,7 +43,7 @@ def test_the_kiosk_key_never_reaches_nginx_access_log(gui_server, nginx) -> None
     assert requests.get(http + "/?key=kiosk-key-9", allow_redirects=False).status_code == 301
     assert requests.post(https + "/api/board", data=b"x" * 100_000, verify=cert).status_code == 413
     log = cert.parent / "access.log"
-    from tests.conftest import wait_for
+    from tests.helpers import wait_for
 
     wait_for(lambda: log.exists() and log.read_text().count("\n") >= 3, what="nginx's access log")
     text = log.read_text()

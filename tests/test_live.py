@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore, atomic_write
-from tests.conftest import put_ticket, ticket, wait_for, write_heartbeat
+from tests.helpers import put_ticket, ticket, wait_for, write_heartbeat
 
 
 def live(tmp_path: Path, **kw) -> LiveFolder:

@@ -389,7 +389,7 @@ def test_a_malformed_ticket_is_skipped_and_named(kind: str, bad: list[dict], nam
 def test_the_watcher_process_mirrors_each_source_and_keeps_its_key_out(kind: str, tmp_path: Path,
                                                                         freshdesk: FakeFreshdesk,
                                                                         zendesk: FakeZendesk) -> None:
-    from tests.conftest import run_module, write_config
+    from tests.helpers import run_module, write_config
 
     fake: Any = freshdesk if kind == "freshdesk" else zendesk
     fake.add_ticket(id=5)

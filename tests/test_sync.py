@@ -11,7 +11,7 @@ import pytest
 from ticketdash import names
 from ticketdash.config import Secret, WatcherSettings
 from ticketdash.store import TicketStore
-from tests.conftest import KEY
+from tests.helpers import KEY
 from tests.fakefs import FakeFreshservice, iso
 from watcher.client import ApiClient, SourceError
 from watcher.sources.freshservice import FreshserviceSource

@@ -20,7 +20,7 @@ from ticketdash.board import BoardRules, Judge
 from ticketdash.live import LiveFolder
 from ticketdash.store import TicketStore
 from blinky.daemon import FolderSource
-from tests.conftest import iso_in, put_ticket, ticket, write_heartbeat
+from tests.helpers import iso_in, put_ticket, ticket, write_heartbeat
 
 NOT_RESPONDED = {"first_responded_at": None, "agent_responded_at": None}
 
@@ -159,7 +159,7 @@ def test_an_exception_while_judging_the_board_is_an_error_board_not_a_500(board_
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(Judge, "_verdict", broken)
-    from tests.conftest import wait_for
+    from tests.helpers import wait_for
 
     data = wait_for(lambda: (d := client.get("/api/board").get_json())["worst"] == "error" and d,
                     what="the error board")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import iso_in, put_ticket, ticket
+from tests.helpers import iso_in, put_ticket, ticket
 
 pytestmark = pytest.mark.slow
 

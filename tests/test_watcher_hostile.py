@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ticketdash.store import TicketStore
-from tests.conftest import KEY, run_module, start_module, wait_for
+from tests.helpers import KEY, run_module, start_module, wait_for
 from tests.fakefs import FakeFreshservice, iso
 from tests.test_sync import archived, make_syncer, on_disk
 from watcher.client import ApiClient, ApiError, SourceError
@@ -168,7 +168,8 @@ def test_a_404_is_evidence_and_so_is_spam(fake, tmp_path: Path) -> None:
 # -- 2. a cursor that never runs ahead of time -------------------------------------
 
 
-@pytest.mark.parametrize("future", ["9999-12-31T23:59:59Z", iso(NOW + timedelta(days=1))])
+@pytest.mark.parametrize("future", ["9999-12-31T23:59:59Z", iso(NOW + timedelta(days=1))],
+                         ids=["year 9999", "tomorrow"])
 def test_a_ticket_dated_in_the_future_does_not_freeze_the_cursor(fake, tmp_path: Path, caplog, future) -> None:
     fake.add_ticket(id=1)
     fake.add_ticket(id=2, updated_at=future)
@@ -260,7 +261,8 @@ class Dripping:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(5)
         self.stopping = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
     @property
     def url(self) -> str:
@@ -290,7 +292,9 @@ class Dripping:
 
     def close(self) -> None:
         self.stopping.set()
+        self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept(), which a close alone does not
         self.sock.close()
+        self.thread.join(timeout=5)
 
 
 def test_a_dripping_server_is_cut_at_the_call_timeout() -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ticketdash.store import TicketStore
-from tests.conftest import KEY, python_env, run_module, start_module, wait_for
+from tests.helpers import KEY, python_env, run_module, start_module, wait_for
 from tests.fakefs import FakeFreshservice, iso
 
 

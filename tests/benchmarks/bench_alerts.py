@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tests.benchmarks.common import idle_cpu_per_hour, median, percentile, quiet_helpdesk, stop_and_peak_rss_mb, table
-from tests.conftest import iso_in, put_ticket, start_module, ticket, wait_for, write_config
+from tests.helpers import iso_in, put_ticket, start_module, ticket, wait_for, write_config
 from tests.receiver import Receiver
 
 TICKETS = 1_000

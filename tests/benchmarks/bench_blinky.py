@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.benchmarks.common import idle_cpu_per_hour, median, percentile, quiet_helpdesk, stop_and_peak_rss_mb, table
-from tests.conftest import FakeLights, iso_in, put_ticket, start_module, ticket, write_config, wait_for
+from tests.helpers import FakeLights, iso_in, put_ticket, start_module, ticket, write_config, wait_for
 
 TICKETS = 1_000
 CHANGES = 50

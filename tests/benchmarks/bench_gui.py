@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.benchmarks.common import median, percentile, table
-from tests.conftest import GuiServer, iso_in, put_ticket, ticket, write_heartbeat, wait_for
+from tests.helpers import GuiServer, iso_in, put_ticket, ticket, write_heartbeat, wait_for
 
 SIZES = [1_000, 5_000]
 CLIENTS = 8

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks.common import stop_and_peak_rss_mb, table
-from tests.conftest import KEY, start_module, write_config, wait_for
+from tests.helpers import KEY, start_module, write_config, wait_for
 from tests.fakefs import FakeFreshservice
 from tests.fakehelpdesks import FakeFreshdesk, FakeZendesk
 

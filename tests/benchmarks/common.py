@@ -48,7 +48,7 @@ def cpu_seconds(pid: int) -> float:
 
 def quiet_helpdesk(root: Path, tickets: int) -> Path:
     """A tickets folder of *tickets* on-track tickets and a fresh heartbeat."""
-    from tests.conftest import iso_in, put_ticket, ticket, write_heartbeat
+    from tests.helpers import iso_in, put_ticket, ticket, write_heartbeat
 
     folder = root / "tickets"
     folder.mkdir()
@@ -61,7 +61,7 @@ def quiet_helpdesk(root: Path, tickets: int) -> Path:
 
 def idle_cpu_per_hour(pid: int, folder: Path, seconds: float) -> float:
     """CPU seconds per hour of a daemon while only the watcher's heartbeat changes (every 60 s)."""
-    from tests.conftest import write_heartbeat
+    from tests.helpers import write_heartbeat
 
     time.sleep(1)
     start_cpu, start = cpu_seconds(pid), time.monotonic()
