@@ -83,13 +83,17 @@ class FakeFreshservice:
 
     # -- data ------------------------------------------------------------
 
+    def numbered(self, fields: dict[str, Any]) -> tuple[datetime, int, str]:
+        """A new ticket's moment, id (the next one unless *fields* name it) and creation time, taken from *fields*."""
+        now = datetime.now(timezone.utc)
+        ticket_id = fields.pop("id", None) or self.next_id
+        self.next_id = max(self.next_id, ticket_id + 1)
+        return now, ticket_id, fields.pop("created_at", iso(now))
+
     def add_ticket(self, **fields: Any) -> dict[str, Any]:
         """A ticket with realistic defaults; *fields* override them."""
         with self.lock:
-            now = datetime.now(timezone.utc)
-            ticket_id = fields.pop("id", None) or self.next_id
-            self.next_id = max(self.next_id, ticket_id + 1)
-            created = fields.pop("created_at", iso(now))
+            now, ticket_id, created = self.numbered(fields)
             stats = {
                 "ticket_id": 21000000000 + ticket_id, "created_at": created, "updated_at": created,
                 "opened_at": None, "pending_since": None, "status_updated_at": created, "resolved_at": None,
@@ -202,15 +206,22 @@ class FakeFreshservice:
             return True, self.budget_per_minute - self.window_used, reset
 
     def route(self, path: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str], int]:
-        """(status, body, extra headers, credits) for an authorised GET."""
+        """(status, body, extra headers, credits) for an authorised GET: the ticket routes, then `more_routes`."""
         parts = path.removeprefix("/api/v2/").strip("/").split("/")
         include = [i for i in query.get("include", "").split(",") if i]
         if parts == ["tickets"]:
-            return self._list_tickets(query, include)
+            return self.list_tickets(query, include)
+        if len(parts) == 2 and parts[0] == "tickets" and parts[1].isdigit():
+            return self.one_ticket(int(parts[1]), include, self.wrap_ticket)
+        return self.more_routes(parts, query)
+
+    @staticmethod
+    def wrap_ticket(body: dict[str, Any]) -> Any:
+        return {"ticket": body}
+
+    def more_routes(self, parts: list[str], query: dict[str, str]) -> tuple[int, Any, dict[str, str], int]:
         if parts == ["tickets", "filter"]:
             return self._filter_tickets(query)
-        if len(parts) == 2 and parts[0] == "tickets" and parts[1].isdigit():
-            return self.one_ticket(int(parts[1]), include, lambda body: {"ticket": body})
         if len(parts) == 2 and parts[0] in ("requesters", "agents") and parts[1].isdigit():
             table = self.requesters if parts[0] == "requesters" else self.agents
             person = table.get(int(parts[1]))
@@ -241,22 +252,28 @@ class FakeFreshservice:
             return 404, {}, {}, 1
         return 200, wrap(ticket if "stats" in include else without_stats(ticket)), {}, 1 + len(include)
 
-    def _list_tickets(self, query: dict[str, str], include: list[str]) -> tuple[int, Any, dict[str, str], int]:
-        now = datetime.now(timezone.utc)
+    @staticmethod
+    def since(query: dict[str, str], tickets: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """The tickets updated since ``updated_since``, without it those created in the last 30 days (the
+        documented trap); None for a date that does not parse."""
+        if "updated_since" not in query:
+            return [t for t in tickets if parse_iso(t["created_at"]) >= datetime.now(timezone.utc) - timedelta(days=30)]
+        try:
+            since = parse_iso(query["updated_since"])
+        except ValueError:
+            return None
+        return [t for t in tickets if parse_iso(t["updated_at"]) >= since]
+
+    def list_tickets(self, query: dict[str, str], include: list[str]) -> tuple[int, Any, dict[str, str], int]:
         tickets = list(self.tickets.values())
         kind = query.get("filter")
         if kind in ("deleted", "spam"):
             tickets = [t for t in tickets if t[kind]]
         else:
             tickets = [t for t in tickets if not t["deleted"] and not t["spam"]]
-        if "updated_since" in query:
-            try:
-                since = parse_iso(query["updated_since"])
-            except ValueError:
-                return 400, _validation("updated_since", "invalid_value"), {}, 1
-            tickets = [t for t in tickets if parse_iso(t["updated_at"]) >= since]
-        else:  # the documented trap: only tickets created in the last 30 days
-            tickets = [t for t in tickets if parse_iso(t["created_at"]) >= now - timedelta(days=30)]
+        tickets = self.since(query, tickets)
+        if tickets is None:
+            return 400, _validation("updated_since", "invalid_value"), {}, 1
         workspace = int(query.get("workspace_id", PRIMARY_WORKSPACE))
         if workspace:
             tickets = [t for t in tickets if t["workspace_id"] == workspace]

@@ -56,15 +56,13 @@ class FakeFreshdesk(FakeFreshservice):
         else:
             self.contacts[person_id] = {"id": person_id, "name": name, "email": f"{first.lower()}@example.com"}
 
-    def route(self, path: str, query: dict[str, str]) -> Answer:
-        parts = path.removeprefix("/api/v2/").strip("/").split("/")
-        include = [i for i in query.get("include", "").split(",") if i]
-        if parts == ["tickets"]:
-            return self._list(query, include)
+    @staticmethod
+    def wrap_ticket(body: dict[str, Any]) -> Any:
+        return body  # Freshdesk's single ticket is bare
+
+    def more_routes(self, parts: list[str], query: dict[str, str]) -> Answer:
         if parts == ["search", "tickets"]:
             return self._search(query)
-        if len(parts) == 2 and parts[0] == "tickets" and parts[1].isdigit():
-            return self.one_ticket(int(parts[1]), include, lambda body: body)  # Freshdesk's is bare
         if len(parts) == 2 and parts[0] == "contacts" and parts[1].isdigit():
             person = self.contacts.get(int(parts[1]))
             return (200, person, {}, 1) if person else (404, {}, {}, 1)
@@ -78,17 +76,10 @@ class FakeFreshdesk(FakeFreshservice):
                          {"name": "priority", "type": "default_priority", "choices": {"Low": 1, "Urgent": 4}}], {}, 1
         return 404, {}, {}, 1
 
-    def _list(self, query: dict[str, str], include: list[str]) -> Answer:
-        now = datetime.now(timezone.utc)
-        tickets = [t for t in self.tickets.values() if not t["deleted"] and not t["spam"]]
-        if "updated_since" in query:
-            try:
-                since = parse_iso(query["updated_since"])
-            except ValueError:
-                return 400, _validation("updated_since", "invalid_value"), {}, 1
-            tickets = [t for t in tickets if parse_iso(t["updated_at"]) >= since]
-        else:
-            tickets = [t for t in tickets if parse_iso(t["created_at"]) >= now - timedelta(days=30)]
+    def list_tickets(self, query: dict[str, str], include: list[str]) -> Answer:
+        tickets = self.since(query, [t for t in self.tickets.values() if not t["deleted"] and not t["spam"]])
+        if tickets is None:
+            return 400, _validation("updated_since", "invalid_value"), {}, 1
         order = query.get("order_by", "created_at")
         tickets.sort(key=lambda t: (t[order], t["id"]), reverse=query.get("order_type") != "asc")
         if int(query.get("page", 1)) > self.list_max_pages:
@@ -130,10 +121,7 @@ class FakeZendesk(FakeFreshservice):
     def add_ticket(self, **fields: Any) -> dict[str, Any]:
         """A Zendesk ticket; ``fr_due``/``due`` (datetimes or None) become active SLA metrics."""
         with self.lock:
-            now = datetime.now(timezone.utc)
-            ticket_id = fields.pop("id", None) or self.next_id
-            self.next_id = max(self.next_id, ticket_id + 1)
-            created = fields.pop("created_at", iso(now))
+            now, ticket_id, created = self.numbered(fields)
             fr_due = fields.pop("fr_due", now + timedelta(hours=4))
             due = fields.pop("due", now + timedelta(days=2))
             metrics = []
