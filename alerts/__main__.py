@@ -8,18 +8,18 @@ configuration (one line naming the file, the route and the key), 1 when
 from __future__ import annotations
 
 import argparse
-import fcntl
 import logging
-import os
-import signal
 import sqlite3
 import sys
 import threading
-from pathlib import Path
 
+from ticketdash import cli
 from ticketdash import config as configuration
 from ticketdash import logs
-from ticketdash.config import ConfigError, Secret
+from ticketdash.config import ConfigError
+from ticketdash.secrets import Secret
+from ticketdash.daemon import on_stop
+from ticketdash.owner import Taken, claim
 
 logger = logging.getLogger("alerts")
 
@@ -27,71 +27,59 @@ logger = logging.getLogger("alerts")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alerts", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="one step (judge, queue, deliver) and exit")
-    args, config = configuration.command_line(parser, argv)
+    args, config = cli.command_line(parser, argv)
     running: list = []
     stop_asked = threading.Event()
 
-    def on_signal(signum: int, frame: object) -> None:  # from the very start: start-up takes a moment
+    def stop() -> None:  # heard from the very start: start-up takes a moment
         stop_asked.set()
         for alerts in running:
             alerts.stop()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    on_stop(stop)
     # Apprise takes a moment to import: only after a stop can be heard.
-    from alerts.channels import secret_parts
-    from alerts.daemon import Alerts, load_agent_urls, load_routes
+    from alerts.channels import problem, secret_parts
+    from alerts.daemon import Alerts
     from alerts.state import State
 
     try:
-        routes = load_routes(config)
-        agent_urls = load_agent_urls(config)
+        configuration.check_urls(config, problem)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    urls = [url for route in routes for url in route.urls] + list(agent_urls.values())
+    urls = [url for route_urls in config.alert_urls.values() for url in route_urls] + list(config.agent_urls.values())
     logs.setup(config.logging.level, (config.api_key, config.access_key,
                                       *(Secret(piece) for url in urls for piece in secret_parts(url))))
+    try:  # one daemon per database: two would each deliver the same outbox
+        owner = claim("alerts daemon", str(config.alerts.database))
+    except Taken as error:
+        print(f"{config.path}: [alerts] database: {error}; stop it first (systemctl stop ticket-alerts)",
+              file=sys.stderr)
+        return 2
     try:
-        owner = _claim(config.alerts.database)  # held for the life of the process
         state = State(config.alerts.database)
     except (OSError, sqlite3.Error) as error:
         print(f"{config.path}: [alerts] database: {config.alerts.database}: {error}", file=sys.stderr)
         return 2
-    if owner is None:
-        print(f"{config.path}: [alerts] database: another alerts daemon is already running on "
-              f"{config.alerts.database}; stop it first (systemctl stop ticket-alerts)", file=sys.stderr)
-        return 2
-    alerts = Alerts(config, state, routes, agent_urls)
+    alerts = Alerts(config, state)
     running.append(alerts)
     if stop_asked.is_set():
         alerts.stop()
-    if not routes:
+    if not config.routes:
         logger.warning("no [[alerts.routes]] configured: transitions are recorded, nothing is sent")
     try:
         if args.once:
             alerts.start(watch=False)
             alerts.step()
             return 1 if state.due(alerts.clock()) else 0
-        logger.info("alerting on %s through %d route(s)", config.paths.tickets, len(routes))
+        logger.info("alerting on %s through %d route(s)", config.paths.tickets, len(config.routes))
         alerts.start()
         alerts.run()
         logger.info("stopped")
         return 0
     finally:
         alerts.close()
-
-
-def _claim(database: Path) -> int | None:
-    """One daemon per database: two would each deliver the same outbox. None when another has it."""
-    database.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(database.with_name(database.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
+        owner.close()
 
 
 if __name__ == "__main__":

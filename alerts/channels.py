@@ -25,14 +25,11 @@ def _to_log(body: str, title: str, notify_type: str, *args: object, **kwargs: ob
     return True
 
 
-class BadURL(ValueError):
-    """Apprise does not understand this URL."""
-
-
-def check(url: str) -> None:
-    """BadURL unless Apprise can deliver to *url*."""
+def problem(url: str) -> str | None:
+    """Why Apprise cannot deliver to *url*; None when it can."""
     if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
-        raise BadURL(f"Apprise does not understand the URL {shown(url)!r}")
+        return f"Apprise does not understand the URL {shown(url)!r}"
+    return None
 
 
 def shown(url: str) -> str:

@@ -14,21 +14,20 @@ import collections
 import hashlib
 import logging
 import os
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Callable
 
 from ticketdash import board, summary, timefmt
 from ticketdash.board import BoardRules, Judge, Row, Verdict
-from ticketdash.config import WEEKDAYS, Config, ConfigError, RouteSettings, ViewSettings
+from ticketdash.config import Config
+from ticketdash.settings import WEEKDAYS, ViewSettings
 from ticketdash.live import Folders
-from ticketdash.store import atomic_write, encode
-from ticketdash.timefmt import Window, parse_quiet_hours, quiet_hours_end
+from ticketdash.daemon import WakeLoop, write_status
+from ticketdash.timefmt import Window, quiet_hours_end
 from alerts import messages
-from alerts.channels import BadURL, Channels, check, shown
+from alerts.channels import Channels, shown
 from alerts.state import KEEP_SENT_DAYS, State
 
 logger = logging.getLogger(__name__)
@@ -60,84 +59,23 @@ def seen_key(helpdesk: str, ticket_id: int) -> str:
     return f"ticket:{helpdesk}:{ticket_id}" if helpdesk else f"ticket:{ticket_id}"
 
 
-def load_routes(config: Config) -> list[Route]:
-    """The configured routes, their URLs read and checked; ConfigError naming the file, route and key."""
-    routes = []
-    for number, r in enumerate(config.routes, 1):
-        where = f"{config.path}: [[alerts.routes]] #{number} ({r.name})"
-        urls = list(r.urls)
-        if r.urls_file is not None:
-            urls += _urls_file(r, where)
-        for url in urls:
-            try:
-                check(url)
-            except BadURL as error:
-                key = "urls_file" if url not in r.urls else "urls"
-                raise ConfigError(f"{where} {key}: {error}") from None
-        unknown = [v for v in r.views if v != "all" and v not in config.views]
-        if unknown:
-            raise ConfigError(f"{where} views: no view {unknown[0]!r} (define [views.{unknown[0]}])")
-        try:
-            quiet = parse_quiet_hours(r.quiet_hours)
-        except ValueError as error:
-            raise ConfigError(f"{where} quiet_hours: {error}") from None
-        views = tuple(config.views.get(v, ViewSettings()) for v in r.views)
-        routes.append(Route(r.name, tuple(urls), frozenset(r.states), frozenset(r.priorities), frozenset(r.groups),
-                            views, quiet, r.recovered))
-    return routes
+def routes_of(config: Config) -> list[Route]:
+    """The configured routes, as the daemon matches rows against them (the configuration checked them)."""
+    return [Route(r.name, config.alert_urls[r.name], frozenset(r.states), frozenset(r.priorities), frozenset(r.groups),
+                  tuple(config.all_views[v] for v in r.views), r.quiet_hours, r.recovered) for r in config.routes]
 
 
-def _urls_file(route: RouteSettings, where: str) -> list[str]:
-    assert route.urls_file is not None
-    try:
-        lines = route.urls_file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{where} urls_file: {route.urls_file}: cannot be read ({error})") from None
-    urls = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
-    if not urls:
-        raise ConfigError(f"{where} urls_file: {route.urls_file}: has no URL")
-    return urls
-
-
-def load_agent_urls(config: Config) -> dict[int, str]:
-    """``id:URL`` lines: each agent's own channel for the daily reminder."""
-    path = config.reminders.agents_file
-    if path is None:
-        return {}
-    where = f"{config.path}: [alerts.reminders] agents_file: {path}"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{where}: cannot be read ({error})") from None
-    found = {}
-    for number, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, _, url = line.partition(":")
-        if not key.strip().isdigit() or not url.strip():
-            raise ConfigError(f"{where}:{number}: expected agent-id:URL")
-        try:
-            check(url.strip())
-        except BadURL as error:
-            raise ConfigError(f"{where}:{number}: {error}") from None
-        found[int(key)] = url.strip()
-    return found
-
-
-class Alerts:
-    def __init__(self, config: Config, state: State, routes: list[Route], agent_urls: dict[int, str],
-                 clock: Callable[[], datetime] = timefmt.now) -> None:
+class Alerts(WakeLoop):
+    def __init__(self, config: Config, state: State, clock: Callable[[], datetime] = timefmt.now) -> None:
+        super().__init__(settle_seconds=0.1)
         self.config = config
         self.state = state
-        self.routes = routes
-        self.by_name = {r.name: r for r in routes}
-        self.agent_urls = agent_urls
+        self.routes = routes_of(config)
+        self.by_name = {r.name: r for r in self.routes}
+        self.agent_urls = config.agent_urls
         self.clock = clock
         self.judge = Judge(BoardRules.from_config(config))
         self.folder = Folders(config, config.alerts.rescan_seconds)
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
         self.channels = Channels(config.alerts.channel_interval_seconds, wait=self.stopping.wait)
         self.recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self.status: dict[str, Any] = {}
@@ -148,31 +86,20 @@ class Alerts:
 
     def start(self, watch: bool = True) -> None:
         if watch:
-            self.folder.on_change = self.wake.set
+            self.folder.on_change = self.wake
             self.folder.start()
         else:
             self.folder.rescan()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
 
     def close(self) -> None:
         self.folder.stop()
         self.state.close()
 
-    def run(self) -> None:
-        """Until stop(): a step on every change, at every time-driven change, and when a retry is due."""
-        while not self.stopping.is_set():
-            self.wake.clear()
-            try:
-                wake_at = self.step()
-            except Exception:  # a bug in one step must not end months of watching
-                logger.exception("alerts step failed; trying again shortly")
-                wake_at = self.clock() + timedelta(seconds=5)
-            timeout = max(0.05, (wake_at - self.clock()).total_seconds()) if wake_at else IDLE_WAKE_SECONDS
-            if self.wake.wait(min(timeout, IDLE_WAKE_SECONDS)):
-                self.stopping.wait(0.1)  # let a burst of file events settle
+    def turn(self) -> float:
+        """A step on every change, at every time-driven change, and when a retry is due."""
+        wake_at = self.step()
+        timeout = max(0.05, (wake_at - self.clock()).total_seconds()) if wake_at else IDLE_WAKE_SECONDS
+        return min(timeout, IDLE_WAKE_SECONDS)
 
     def step(self) -> datetime | None:
         """Judge, queue what is new, deliver what is due; the next moment a step is needed."""
@@ -341,9 +268,4 @@ class Alerts:
         }
         if status != self.status:
             self.status = status
-            path: Path = self.config.alerts.status_file
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(path, encode(status))
-            except OSError as error:
-                logger.warning("cannot write the status file %s: %s", path, error)
+            write_status(self.config.alerts.status_file, status)

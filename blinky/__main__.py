@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 
-from ticketdash import config as configuration
+from ticketdash import cli
 from ticketdash import logs
-from ticketdash.config import ConfigError
+from ticketdash.daemon import on_stop
+from ticketdash.owner import Taken, claim
 from blinky.daemon import Blinky, FolderSource, RemoteSource
 from blinky.device import Lights, load_hid
-from blinky.owner import Taken, claim
 
 logger = logging.getLogger("blinky")
 
@@ -25,25 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m blinky", description="Show the worst SLA state on a Luxafor.")
     parser.add_argument("--once", action="store_true", help="set the light once and exit")
     parser.add_argument("--list", action="store_true", help="list the Luxafor lights plugged in and exit")
-    args, config = configuration.command_line(parser, argv)
-    try:
-        b = config.blinky
-        hid = load_hid() if b.device != "simulated" else None
-        if b.device == "luxafor" and hid is None:
-            raise ConfigError(f'{config.path}: [blinky] device: "luxafor" needs the hidapi package')
-        if b.remote_url and not b.remote_url.startswith(("http://", "https://")):
-            raise ConfigError(f"{config.path}: [blinky] remote_url: must start with http:// or https://")
-        if b.remote_access_key_file and not b.remote_access_key_file.is_file():
-            raise ConfigError(f"{config.path}: [blinky] remote_access_key_file: {b.remote_access_key_file} not found")
-        views = {"all": configuration.ViewSettings(title="All tickets"), **config.views}
-        if b.view not in views:
-            raise ConfigError(f"{config.path}: [blinky] view: no view {b.view!r}")
-        lights = Lights(hid, b.path.encode() if b.path else None) if hid is not None else None
-        source = RemoteSource(config) if b.remote_url else FolderSource(config, views[b.view], b.agent or None)
-        blinky = Blinky(config, source, lights)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
+    args, config = cli.command_line(parser, argv)
+    b = config.blinky
+    hid = load_hid() if b.device != "simulated" else None
+    if b.device == "luxafor" and hid is None:  # the machine, not the file: the package is missing
+        print(f'{config.path}: [blinky] device: "luxafor" needs the hidapi package', file=sys.stderr)
         return 2
+    lights = Lights(hid, b.path.encode() if b.path else None) if hid is not None else None
+    source = RemoteSource(config) if b.remote_url else FolderSource(config, config.all_views[b.view], b.agent or None)
+    blinky = Blinky(config, source, lights)
     logs.setup(config.logging.level, (config.api_key, config.access_key))
 
     if args.list:
@@ -51,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{info['path']!r}  {info.get('product_string') or 'Luxafor'}")
         return 0
     try:  # before touching anything: a second copy leaves the first one's light and file alone
-        held = [claim(f"status file {b.status_file}")]
+        held = [claim("blinky", f"the status file {b.status_file}")]
         if lights is not None:
-            held.append(claim(f"light {b.path}" if b.path else "Luxafor lights of this machine"))
+            held.append(claim("blinky", f"the light {b.path}" if b.path else "the Luxafor lights of this machine"))
     except Taken as error:
         print(f"{config.path}: [blinky]: {error}; stop it first (systemctl stop blinky)", file=sys.stderr)
         return 2
@@ -63,11 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         source.stop()
         return 1 if b.device == "luxafor" and not blinky.status.get("lights") else 0
 
-    def on_signal(signum: int, frame: object) -> None:
-        blinky.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    on_stop(blinky.stop)
     where = b.remote_url or str(config.paths.tickets)
     logger.info("following %s with %s", where, "a Luxafor" if lights else "a simulated light")
     try:

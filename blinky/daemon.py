@@ -9,7 +9,6 @@ change by time alone, to re-send the state, and to look for a lost light.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,10 +18,11 @@ import requests
 
 from ticketdash import states, timefmt
 from ticketdash.board import BoardRules, Judge
-from ticketdash.config import Config, ConfigError, ViewSettings
+from ticketdash.config import Config
+from ticketdash.settings import ViewSettings
 from ticketdash.live import Folders
-from ticketdash.store import atomic_write, encode
-from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
+from ticketdash.daemon import WakeLoop, write_status
+from ticketdash.timefmt import in_quiet_hours
 from ticketdash.lights import OFF, Effect
 from blinky.device import Lights
 
@@ -131,27 +131,22 @@ class RemoteSource:
         return Decision(self.worst, self.problem, again)
 
 
-class Blinky:
+class Blinky(WakeLoop):
     def __init__(self, config: Config, source: Source, lights: Lights | None,
                  clock: Callable[[], datetime] = timefmt.now) -> None:
+        super().__init__(config.blinky.debounce_seconds)
         self.config = config
         self.source = source
         self.lights = lights
         self.clock = clock
         self.effects = config.effects
-        try:
-            self.quiet = parse_quiet_hours(config.blinky.quiet_hours)
-        except ValueError as error:
-            raise ConfigError(f"{config.path}: [blinky] quiet_hours: {error}") from None
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
         self.shown: tuple[str, Effect] | None = None
         self.sent_at = float("-inf")
         self.status: dict[str, Any] = {}
 
     def effect_for(self, state: str, now: datetime) -> Effect:
         effect = self.effects[state]
-        if in_quiet_hours(self.quiet, now.astimezone().time()):
+        if in_quiet_hours(self.config.blinky.quiet_hours, now.astimezone().time()):
             return effect.quiet(self.config.blinky.quiet_brightness)
         return effect
 
@@ -183,44 +178,28 @@ class Blinky:
                   "device": "luxafor" if written else "simulated", "lights": written, "reason": reason}
         if status != self.status:
             self.status = status
-            self._write_status({**status, "since": timefmt.format(self.clock())})
-
-    def _write_status(self, status: dict[str, Any]) -> None:
-        path = self.config.blinky.status_file
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, encode(status))
-        except OSError as error:
-            logger.warning("cannot write the status file %s: %s", path, error)
+            write_status(self.config.blinky.status_file, {**status, "since": timefmt.format(self.clock())})
 
     def run(self) -> None:
         """Until stop(): react to changes, wake for time-driven ones, re-send, re-find lost lights."""
-        debounce = self.config.blinky.debounce_seconds
-        self.source.start(self.wake.set)
-        while not self.stopping.is_set():
-            self.wake.clear()
-            try:
-                decision = self.step()
-            except Exception:  # writing to the light failed: the light must outlive it
-                logger.exception("showing the state failed; trying again shortly")
-                decision = Decision("error", "internal error", self.clock() + timedelta(seconds=LOOK_FOR_LIGHT_SECONDS))
-            timeout = self.config.blinky.resend_seconds
-            if decision.wake_at is not None:
-                timeout = min(timeout, max(0.0, (decision.wake_at - self.clock()).total_seconds()) + 0.05)
-            if self.lights is not None and self.lights.missing():
-                timeout = min(timeout, LOOK_FOR_LIGHT_SECONDS)
-            if self.wake.wait(timeout) and debounce and not self.stopping.is_set():
-                self.stopping.wait(debounce)  # let a burst of file events settle
+        self.source.start(self.wake)
+        super().run()
 
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
+    def turn(self) -> float:
+        decision = self.step()
+        timeout = self.config.blinky.resend_seconds
+        if decision.wake_at is not None:
+            timeout = min(timeout, max(0.0, (decision.wake_at - self.clock()).total_seconds()) + 0.05)
+        if self.lights is not None and self.lights.missing():
+            timeout = min(timeout, LOOK_FOR_LIGHT_SECONDS)
+        return timeout
 
     def switch_off(self) -> None:
         """On the way out: the light goes dark and the status file says so."""
         if self.lights is not None:
             self.lights.show(OFF)
             self.lights.close()
-        self._write_status({"state": "off", "effect": str(OFF), "rgb": [0, 0, 0], "strobe": False,
-                            "device": self.status.get("device", "simulated"), "lights": 0,
-                            "reason": "blinky stopped", "since": timefmt.format(self.clock())})
+        write_status(self.config.blinky.status_file, {
+            "state": "off", "effect": str(OFF), "rgb": [0, 0, 0], "strobe": False,
+            "device": self.status.get("device", "simulated"), "lights": 0,
+            "reason": "blinky stopped", "since": timefmt.format(self.clock())})

@@ -74,7 +74,7 @@ def create_app(config: Config, folder: Folders | None = None) -> Flask:
         return render_template("board.html", title=title, views=board.view_list(), view=view, rotation=rotation,
                                rotate_seconds=rotate_seconds, agent=request.args.get("agent", ""),
                                refresh=gui.refresh_seconds, page_seconds=gui.page_seconds, chime=gui.chime,
-                               chime_quiet_hours=gui.chime_quiet_hours)
+                               chime_quiet_hours=timefmt.format_quiet_hours(gui.chime_quiet_hours))
 
     @app.get("/")
     def page() -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
-import signal
 import sys
 
 import waitress
 
+from ticketdash import cli
 from ticketdash import config as configuration
 from ticketdash import logs
+from ticketdash.daemon import on_stop
 
 logger = logging.getLogger("gui")
 MAX_BODY = 4096
@@ -22,7 +23,7 @@ MAX_BODY = 4096
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gui", description="Serve the wall dashboard.")
-    _, config = configuration.command_line(parser, argv)
+    _, config = cli.command_line(parser, argv)
     logs.setup(config.logging.level, (config.api_key, config.access_key))
 
     from gui import create_app  # after logging, so start-up messages are formatted
@@ -53,11 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         max_request_header_size=64 * 1024,
     )
 
-    def on_signal(signum: int, frame: object) -> None:
+    def stop() -> None:
         raise SystemExit(0)  # waitress's loop catches it and shuts its workers down
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    on_stop(stop)
     logger.info("dashboard on http://%s:%s/ (%d threads)", gui.host, server.effective_port, gui.threads)
     server.run()
     app.extensions["ticketdash"]["folder"].stop()

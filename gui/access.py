@@ -15,7 +15,7 @@ from typing import Iterable
 
 from flask import Request
 
-from ticketdash.config import Secret
+from ticketdash.secrets import Secret
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 from ticketdash import board, timefmt
 from ticketdash.board import SECTIONS, BoardRules, Judge, Row, Verdict
-from ticketdash.config import Config, ViewSettings
+from ticketdash.config import Config
+from ticketdash.settings import ViewSettings
 from ticketdash.states import vocabulary
 from ticketdash.live import Folders, LiveFolder
 

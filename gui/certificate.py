@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ticketdash import config as configuration
+from ticketdash import cli
 
 
 def make(names: list[str], days: int) -> tuple[bytes, bytes]:
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", action="append", help="host name or IP the TV uses (repeatable)")
     parser.add_argument("--days", type=int, default=825)
     parser.add_argument("--force", action="store_true", help="replace existing files")
-    args, config = configuration.command_line(parser, argv)
+    args, config = cli.command_line(parser, argv)
     cert_file, key_file = config.gui.cert_file, config.gui.key_file
     if not args.force and (cert_file.exists() or key_file.exists()):
         print(f"{cert_file} or {key_file} already exists; --force replaces them", file=sys.stderr)

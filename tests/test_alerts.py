@@ -12,7 +12,7 @@ import pytest
 
 from ticketdash import config as configuration
 from ticketdash.store import TicketStore, encode
-from alerts.daemon import Alerts, load_agent_urls, load_routes
+from alerts.daemon import Alerts
 from alerts.state import State
 from tests.helpers import iso_in, put_ticket, run_module, start_module, ticket, site_config, wait_for, write_heartbeat
 from tests.receiver import Receiver
@@ -53,7 +53,7 @@ class Site:
     def alerts(self, routes: list[dict[str, Any]] | None = None, clock: Any = None, **settings: Any) -> Alerts:
         config = configuration.load(self.config_file(routes, **settings), environ={})
         options = {"clock": clock} if clock else {}
-        daemon = Alerts(config, State(config.alerts.database), load_routes(config), load_agent_urls(config), **options)
+        daemon = Alerts(config, State(config.alerts.database), **options)
         daemon.start(watch=False)
         self.running.append(daemon)
         return daemon

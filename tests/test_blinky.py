@@ -35,7 +35,7 @@ class Running:
         self.config = configuration.load(site_config(tmp_path / "config", blinky={
             "device": "luxafor", "status_file": "../tickets/_light.json", **blinky}), environ={})
         b = self.config.blinky
-        views = {"all": configuration.ViewSettings(), **self.config.views}
+        views = self.config.all_views
         source = RemoteSource(self.config) if b.remote_url else FolderSource(self.config, views[b.view], b.agent or None)
         self.blinky = Blinky(self.config, source, Lights(lights_module))
         self.thread = threading.Thread(target=self._run)

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from ticketdash.config import Secret
+from ticketdash.secrets import Secret
 from tests.helpers import KEY
 from tests.fakefs import FakeFreshservice
 from watcher.client import AuthError, ApiClient, ApiError, Pacer

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ticketdash import config
+from ticketdash import config, settings
 from tests.helpers import KEY, python_env, run_module, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,4 +110,4 @@ def test_key_from_a_systemd_credential(tmp_path: Path) -> None:
 
 def test_readme_reference_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert config.reference() in readme, "regenerate the README's reference: python -m ticketdash.config"
+    assert settings.reference() in readme, "regenerate the README's reference: python -m ticketdash.settings"

@@ -11,7 +11,8 @@ import pytest
 
 from ticketdash import config as configuration
 from ticketdash.board import BoardRules, Judge
-from ticketdash.config import Secret, WatcherSettings
+from ticketdash.settings import WatcherSettings
+from ticketdash.secrets import Secret
 from ticketdash.live import Folders
 from ticketdash.store import TicketStore
 from tests.helpers import iso_in, put_ticket, run_module, ticket, write_config, write_heartbeat
@@ -99,11 +100,11 @@ def test_one_failing_helpdesk_reaches_the_alerts_by_name(tmp_path: Path) -> None
         path = site.config_file([{"urls": [receiver.url()], "states": ["overdue", "error"]}])
         with path.open("a") as f:
             f.write('\n[helpdesks]\nacme = "../tickets-acme"\nglobex = "../tickets-globex"\n')
-        from alerts.daemon import Alerts, load_agent_urls, load_routes
+        from alerts.daemon import Alerts
         from alerts.state import State
 
         config = configuration.load(path, environ={})
-        daemon = Alerts(config, State(config.alerts.database), load_routes(config), load_agent_urls(config))
+        daemon = Alerts(config, State(config.alerts.database))
         daemon.start(watch=False)
         site.running.append(daemon)
         step(daemon)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ticketdash import rules, states
-from ticketdash.config import RulesSettings
+from ticketdash.settings import RulesSettings
 from ticketdash.ticket import from_record
 from ticketdash.timefmt import format as iso
 

@@ -9,7 +9,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from ticketdash.config import Secret, WatcherSettings
+from ticketdash.settings import WatcherSettings
+from ticketdash.secrets import Secret
 from ticketdash.store import TicketStore
 from tests.fakehelpdesks import FakeFreshdesk, FakeZendesk
 from tests.fakefs import iso

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ticketdash import names
-from ticketdash.config import Secret, WatcherSettings
+from ticketdash.settings import WatcherSettings
+from ticketdash.secrets import Secret
 from ticketdash.store import TicketStore
 from tests.helpers import KEY
 from tests.fakefs import FakeFreshservice, iso

@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 import pytest
 
-from ticketdash import config as configuration
 from ticketdash import rules, timefmt
 from ticketdash.board import BoardRules, Judge
 from ticketdash.live import LiveFolder
@@ -97,7 +96,7 @@ def judged(board_env):
         health = client.get("/healthz")
         metrics = client.get("/metrics").get_data(as_text=True)
         config = board_env.config()
-        source = FolderSource(config, configuration.ViewSettings(), None)
+        source = FolderSource(config, config.all_views["all"], None)
         source.start(None)
         light = source.decide(timefmt.now())
         return page, health, metrics, light

@@ -298,7 +298,7 @@ class Dripping:
 
 
 def test_a_dripping_server_is_cut_at_the_call_timeout() -> None:
-    from ticketdash.config import Secret
+    from ticketdash.secrets import Secret
 
     server = Dripping()
     try:
@@ -312,7 +312,7 @@ def test_a_dripping_server_is_cut_at_the_call_timeout() -> None:
 
 
 def test_an_oversized_body_is_refused(fake) -> None:
-    from ticketdash.config import Secret
+    from ticketdash.secrets import Secret
 
     fake.add_ticket(id=1, description_text="x" * 200_000)
     client = ApiClient(fake.base_url + "/api/v2", Secret(KEY), max_body_bytes=100_000, max_retries=0)

@@ -1,335 +1,40 @@
-"""Configuration: one TOML file (plus two environment variables), validated once.
+"""Configuration: read one TOML file, then build and check it once into frozen, typed settings.
 
-Every daemon calls :func:`load` at start-up and passes the resulting frozen
-objects down; nothing deeper reads the file or the environment. A typo must
-never be ignored, so an unknown section or key is an error, and every error
-names the file and the key (``ConfigError``; the daemons exit 2 on it).
+``read(path)`` gives the file's mapping; ``build(mapping, path)`` checks every
+key and every reference between sections and resolves paths, keys and
+defaults; ``load`` is both. Daemons receive only the result: nothing deeper
+reads the file or the environment, or raises a configuration error. A typo
+must never be ignored, so an unknown section or key is an error, and every
+error names the file and the key (``ConfigError``; the daemons exit 2 on it).
+The settings themselves are the table in `ticketdash.settings`.
 """
 
 from __future__ import annotations
 
-import argparse
-import base64
 import dataclasses
 import ipaddress
 import os
 import re
-import sys
 import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from ticketdash import timefmt
-from ticketdash.lights import DEFAULT_EFFECTS, Effect, parse_effect
-from ticketdash.states import ALERT_STATES, BOARD_STATES, TICKET_STATES
-from ticketdash.ticket import Ticket
+from ticketdash.lights import Effect, parse_effect
+from ticketdash.secrets import KEY_ENVS, Secret, source_key
+from ticketdash.settings import (SECTIONS, AlertSettings, BlinkySettings, FreshdeskSettings, FreshserviceSettings,
+                                 FreshworksSettings, GuiSettings, LoggingSettings, PathSettings, ReminderSettings,
+                                 RouteSettings, RulesSettings, SummarySettings, ViewSettings, WallSettings,
+                                 WatcherSettings, ZendeskSettings)
+from ticketdash.states import BOARD_STATES
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "ticketdash.toml"
-CONFIG_ENV = "TICKETDASH_CONFIG"
-API_KEY_ENV = "FRESHSERVICE_API_KEY"  # Freshservice's; each source names its own (KEY_ENVS)
-KEY_ENVS = {"freshservice": API_KEY_ENV, "freshdesk": "FRESHDESK_API_KEY", "zendesk": "ZENDESK_API_TOKEN"}
 ACCOUNTS = {"freshservice": "freshservice", "freshdesk": "freshdesk", "zendesk": "zendesk", "demo": "freshservice"}
-CREDENTIAL = "freshservice-api-key"  # the name systemd hands the key over by, whatever the source
+ALL = ViewSettings(title="All tickets")  # the view every reader has: every ticket
 
 
 class ConfigError(Exception):
     """An unusable configuration; the message names the file and the key."""
-
-
-class Secret:
-    """A string that does not print itself, so it cannot leak into logs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def forms(self) -> tuple[str, ...]:
-        """Every form the secret takes on the wire: itself, HTTP Basic's ``key:X``, and their base64."""
-        raw = self._value
-        if not raw:
-            return ()
-        basic = f"{raw}:X"
-        encoded = [base64.b64encode(v.encode()).decode() for v in (basic, raw)]
-        found = {raw, basic, *encoded, *(e.rstrip("=") for e in encoded)}
-        return tuple(sorted(found, key=len, reverse=True))
-
-    def mask(self, text: str) -> str:
-        """*text* with every form of the secret replaced by ``***``."""
-        for form in self.forms():
-            text = text.replace(form, "***")
-        return text
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-
-def _setting(default: Any, help: str, **checks: Any) -> Any:
-    """A dataclass field carrying its one-line help and its checks (choices, min, max)."""
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **checks})
-    return field(default=default, metadata={"help": help, **checks})
-
-
-class _Section:
-    """A config section: a table setting names what it changes; its other keys keep their defaults."""
-
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if isinstance(value, dict) and f.default_factory is not dataclasses.MISSING:
-                object.__setattr__(self, f.name, {**f.default_factory(), **value})
-
-
-@dataclass(frozen=True)
-class WatcherSettings:
-    source: str = _setting("freshservice", "where tickets come from",
-                           choices=("freshservice", "freshdesk", "zendesk", "demo"))
-    poll_seconds: float = _setting(0.0, "seconds between cycles (default 60; 5 for the demo)", min=0.0)
-    full_sync_minutes: float = _setting(60.0, "minutes between full reconciles", min=1.0)
-    max_calls_per_minute: int = _setting(40, "ceiling of API calls per minute", min=1)
-    ticket_types: list[str] = _setting([], "ticket types to mirror (any case); empty = the source's own: Incident and "
-                                       "Service Request for Freshservice, every type for Freshdesk and Zendesk")
-    workspace_ids: list[int] = _setting([], "workspaces to mirror; empty = primary, [0] = all", min=0)
-    overlap_seconds: int = _setting(300, "how far back an incremental cycle re-reads", min=0)
-    names_refresh_minutes: float = _setting(60.0, "minutes between agent/status/group refreshes", min=1.0)
-    requester_lookups_per_cycle: int = _setting(20, "new requester IDs looked up per cycle at least; more when the minute's calls allow", min=0)
-    timeout_seconds: float = _setting(30.0, "timeout of one API call", min=1.0)
-    max_retries: int = _setting(4, "retries of a failed call before the cycle fails", min=0)
-    retry_backoff_seconds: float = _setting(1.0, "first pause before a retry; doubles each time", min=0.0)
-    cycle_timeout_seconds: float = _setting(900.0, "a cycle that takes longer fails (nothing changes)", min=10.0)
-    max_archive_share: float = _setting(
-        0.1, "a sweep leaving out more than this share of the known tickets (and at least 5) is suspect: "
-        "each is confirmed one by one, this many per cycle, and none archived in bulk", min=0.0, max=1.0)
-    archive_days: int = _setting(90, "days of archive/ kept (older days are pruned once a day; 0 = keep all)", min=0)
-
-    @property
-    def interval(self) -> float:
-        """Seconds between cycles, with the source's own default."""
-        if self.poll_seconds:
-            return self.poll_seconds
-        return 5.0 if self.source == "demo" else 60.0
-
-
-@dataclass(frozen=True)
-class FreshworksSettings:
-    """A Freshworks account (Freshservice or Freshdesk): the same API layout and the same links."""
-
-    domain: str = _setting("", "account domain, e.g. acme.freshservice.com or acme.freshdesk.com")
-    base_url: str = _setting("", "replaces https://<domain> (tests, proxies)")
-    api_key_file: Path = _setting(Path("token.txt"), "file holding the API key")
-    portal_url: str = _setting("", "base of ticket links (default https://<domain>)")
-
-    @property
-    def api_url(self) -> str:
-        base = self.base_url or f"https://{self.domain}"
-        return base.rstrip("/") + "/api/v2"
-
-    @property
-    def ticket_link(self) -> str:
-        base = self.portal_url or (f"https://{self.domain}" if self.domain else self.base_url)
-        return base.rstrip("/") + "/a/tickets/{id}"
-
-    @property
-    def key_file(self) -> tuple[str, Path]:
-        return "api_key_file", self.api_key_file
-
-
-@dataclass(frozen=True)
-class FreshserviceSettings(FreshworksSettings):
-    pass
-
-
-@dataclass(frozen=True)
-class FreshdeskSettings(FreshworksSettings):
-    pass
-
-
-@dataclass(frozen=True)
-class ZendeskSettings:
-    subdomain: str = _setting("", "account subdomain: acme for acme.zendesk.com")
-    base_url: str = _setting("", "replaces https://<subdomain>.zendesk.com (tests, proxies)")
-    email: str = _setting("", "the agent the API token belongs to")
-    api_token_file: Path = _setting(Path("zendesk-token.txt"), "file holding the API token")
-
-    @property
-    def api_url(self) -> str:
-        return (self.base_url or f"https://{self.subdomain}.zendesk.com").rstrip("/") + "/api/v2"
-
-    @property
-    def ticket_link(self) -> str:
-        base = f"https://{self.subdomain}.zendesk.com" if self.subdomain else self.base_url
-        return base.rstrip("/") + "/agent/tickets/{id}"
-
-    @property
-    def key_file(self) -> tuple[str, Path]:
-        return "api_token_file", self.api_token_file
-
-
-@dataclass(frozen=True)
-class PathSettings:
-    tickets: Path = _setting(Path("../tickets"), "the data folder")
-    names: Path = _setting(Path("."), "folder of the person-edited name files (agents.txt ...)")
-
-
-@dataclass(frozen=True)
-class RulesSettings(_Section):
-    critical_hours: float = _setting(4.0, "due within this many hours: critical", min=0.0)
-    warning_hours: float = _setting(12.0, "due within this many hours: warning", min=0.0)
-    stale_after: float = _setting(0.0, "seconds after which data is stale (default 3 polls)", min=0.0)
-    paused_statuses: list[str] = _setting(
-        ["Pending", "On Hold", "Waiting on Customer", "Waiting on Third Party"],
-        "status names that pause the SLA",
-    )
-    no_first_response_types: list[str] = _setting(
-        ["Service Request"], "ticket types with no first-response target (any case); every other type has one")
-    update_minutes: dict[str, float] = _setting(
-        {"urgent": 30.0, "high": 2880.0, "medium": 4320.0, "low": 5760.0},
-        "minutes without an update before a ticket needs attention, per priority",
-    )
-
-
-@dataclass(frozen=True)
-class GuiSettings:
-    host: str = _setting("127.0.0.1", "address to listen on")
-    port: int = _setting(5001, "port to listen on", min=1, max=65535)
-    threads: int = _setting(8, "waitress worker threads", min=1)
-    title: str = _setting("Helpdesk", "the page's heading")
-    default_view: str = _setting("all", "the view shown at /")
-    refresh_seconds: float = _setting(2.0, "how often an open page asks for changes", min=0.5)
-    page_seconds: float = _setting(10.0, "on the wall, rows that do not fit page through this often", min=2.0)
-    chime: bool = _setting(False, "the page chimes on each new breach (Web Audio; kiosk.sh lets it play)")
-    chime_quiet_hours: str = _setting("", "e.g. 19:00-07:00: no chime then (the TV's local time)")
-    rescan_seconds: float = _setting(30.0, "full re-read of tickets/ as a safety net", min=1.0)
-    waiting_on_agent_statuses: list[str] = _setting(
-        ["Customer Responded", "Waiting on Agent"], "statuses of the Waiting on agent section"
-    )
-    other_statuses: list[str] = _setting(
-        ["Pending", "On Hold", "Waiting on Customer", "Waiting on Third Party"],
-        "statuses of the Other active section (the rest are Open)",
-    )
-    access_key_file: Path = _setting(Path("access_key.txt"), "kiosk access key (used only if the file exists)")
-    allow_networks: list[str] = _setting([], "client networks allowed in, e.g. 10.0.0.0/8; empty = all")
-    trusted_proxy: str = _setting("127.0.0.1", "the reverse proxy whose X-Forwarded-* headers are trusted")
-    cert_file: Path = _setting(Path("cert.pem"), "TLS certificate for nginx")
-    key_file: Path = _setting(Path("key.pem"), "TLS private key for nginx")
-
-
-@dataclass(frozen=True)
-class ViewSettings:
-    title: str = _setting("", "heading of the view")
-    groups: list[int] = _setting([], "only these group IDs")
-    workspaces: list[int] = _setting([], "only these workspace IDs")
-    types: list[str] = _setting([], "only these ticket types")
-    helpdesks: list[str] = _setting([], "only these helpdesks (names in [helpdesks])")
-
-    def matches(self, ticket: Ticket, agent: int | None = None) -> bool:
-        """Whether *ticket* belongs on this view (and to *agent*, when one is given)."""
-        return ((not self.helpdesks or ticket.helpdesk in self.helpdesks)
-                and (not self.groups or ticket.group_id in self.groups)
-                and (not self.workspaces or ticket.workspace_id in self.workspaces)
-                and (not self.types or ticket.type in self.types)
-                and (agent is None or ticket.agent_id == agent))
-
-
-@dataclass(frozen=True)
-class WallSettings:
-    title: str = _setting("", "what the TV shows as its name (default: the wall's name)")
-    views: list[str] = _setting(["all"], "the views this TV rotates through")
-    rotate_seconds: float = _setting(30.0, "how long each view stays on screen", min=5.0)
-
-
-@dataclass(frozen=True)
-class BlinkySettings(_Section):
-    device: str = _setting("auto", "which light", choices=("auto", "luxafor", "simulated"))
-    status_file: Path = _setting(Path("../tickets/_light.json"), "where blinky says what it shows")
-    path: str = _setting("", "drive only the light at this hidapi path; empty = every Luxafor")
-    view: str = _setting("all", "follow this view's tickets only")
-    agent: int = _setting(0, "follow this agent's tickets only (agent ID; 0 = everyone's)", min=0)
-    effects: dict[str, str] = _setting(DEFAULT_EFFECTS, "board state -> colour and effect")
-    quiet_hours: str = _setting("", "e.g. 19:00-07:00: dim and never strobing then (local time)")
-    quiet_brightness: float = _setting(0.15, "brightness during quiet hours, 0-1", min=0.0, max=1.0)
-    resend_seconds: float = _setting(60.0, "re-send the state this often (a light that lost power)", min=1.0)
-    debounce_seconds: float = _setting(0.1, "wait this long after a file event for more", min=0.0)
-    rescan_seconds: float = _setting(300.0, "full re-read of tickets/ as a safety net", min=1.0)
-    remote_url: str = _setting("", "follow a dashboard over HTTP(S) instead of a tickets/ folder")
-    remote_ca_file: Path | None = _setting(None, "CA or self-signed certificate to trust for remote_url")
-    remote_access_key_file: Path | None = _setting(None, "the dashboard's kiosk access key")
-    remote_poll_seconds: float = _setting(5.0, "how often to ask the remote dashboard", min=1.0)
-
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    database: Path | None = _setting(None, "the alerts daemon's own state: what it saw and sent "
-                                           "(default: alerts-<tickets>/alerts.sqlite3 beside the tickets folder)")
-    status_file: Path | None = _setting(None, "what the alerts daemon says of itself, for the wall "
-                                              "(default: alerts-<tickets>/alerts.json beside the tickets folder)")
-    burst: int = _setting(10, "more transitions than this within a minute become one digest message", min=1)
-    channel_interval_seconds: float = _setting(1.0, "at most one message per channel this often (Slack: 1 s)",
-                                               min=0.0)
-    retry_max_seconds: float = _setting(300.0, "longest pause between retries of a failed delivery", min=1.0)
-    rescan_seconds: float = _setting(300.0, "full re-read of tickets/ as a safety net behind file events", min=1.0)
-
-
-@dataclass(frozen=True)
-class RouteSettings:
-    name: str = _setting("", "how logs and the wall name this route (default: route N)")
-    urls: list[str] = _setting([], "Apprise URLs: slack://, workflows:// (Teams), mailto://, ntfy://, json:// ...")
-    urls_file: Path | None = _setting(None, "a file of Apprise URLs, one per line (keeps webhooks out of the config)")
-    states: list[str] = _setting([], "ticket states (fr_overdue ... attention) and board states (stale, error) "
-                                     "that send", choices=ALERT_STATES)
-    priorities: list[int] = _setting([], "only tickets of these priorities (1-4); empty = all", min=1, max=4)
-    groups: list[int] = _setting([], "only tickets of these group IDs; empty = all")
-    views: list[str] = _setting([], "only tickets on these views; empty = all")
-    quiet_hours: str = _setting("", "e.g. 19:00-07:00: messages wait until the quiet hours end (local time)")
-    recovered: bool = _setting(False, "also send when a ticket or the board leaves the state")
-
-
-@dataclass(frozen=True)
-class ReminderSettings:
-    route: str = _setting("", "the route (by name) that gets one message with a section per agent; "
-                              "empty and no agents_file = no reminders")
-    agents_file: Path | None = _setting(None, "agent ID to Apprise URL lines (id:URL): each agent gets their own")
-    time: str = _setting("09:00", "when, local time (HH:MM)")
-    days: list[str] = _setting(["mon", "tue", "wed", "thu", "fri"], "on which days", choices=WEEKDAYS)
-    states: list[str] = _setting(["fr_overdue", "overdue", "critical", "attention"], "which tickets need action",
-                                 choices=TICKET_STATES)
-
-
-@dataclass(frozen=True)
-class SummarySettings:
-    route: str = _setting("", "the route (by name) that gets the weekly summary; empty = none")
-    day: str = _setting("mon", "on which day", choices=WEEKDAYS)
-    time: str = _setting("09:00", "when, local time (HH:MM)")
-
-
-@dataclass(frozen=True)
-class LoggingSettings:
-    level: str = _setting("INFO", "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-
-
-SECTIONS: dict[str, type] = {
-    "watcher": WatcherSettings,
-    "freshservice": FreshserviceSettings,
-    "freshdesk": FreshdeskSettings,
-    "zendesk": ZendeskSettings,
-    "paths": PathSettings,
-    "rules": RulesSettings,
-    "gui": GuiSettings,
-    "blinky": BlinkySettings,
-    "logging": LoggingSettings,
-}
 
 
 @dataclass(frozen=True)
@@ -354,6 +59,13 @@ class Config:
     access_key: Secret | None = None
     effects: dict[str, Effect] = field(default_factory=dict)  # [blinky] effects, parsed: board state -> effect
     helpdesks: dict[str, Path] = field(default_factory=dict)  # [helpdesks]: label -> tickets folder
+    alert_urls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # route name -> urls and urls_file's
+    agent_urls: dict[int, str] = field(default_factory=dict)  # [alerts.reminders] agents_file: agent ID -> URL
+
+    @property
+    def all_views(self) -> dict[str, ViewSettings]:
+        """Every view by slug, the built-in ``all`` first."""
+        return {"all": ALL, **self.views}
 
     @property
     def folders(self) -> dict[str, Path]:
@@ -392,41 +104,32 @@ class Config:
         return self.account.api_url
 
 
-def command_line(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
-    """Every command's start: its arguments plus --config, and the configuration it names.
-
-    An unusable configuration ends the program here: one line on stderr, exit status 2.
-    """
-    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
-    args = parser.parse_args(argv)
-    try:
-        return args, load(config_path(args.config, os.environ))
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def config_path(argument: str | None, environ: Mapping[str, str]) -> Path:
-    """The config file: --config, else $TICKETDASH_CONFIG, else config/ticketdash.toml."""
-    if argument:
-        return Path(argument)
-    if environ.get(CONFIG_ENV):
-        return Path(environ[CONFIG_ENV])
-    return DEFAULT_CONFIG
-
-
 def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read, check and resolve the configuration at *path*."""
-    environ = os.environ if environ is None else environ
     path = Path(path).absolute()
+    return build(read(path), path, os.environ if environ is None else environ)
+
+
+def read(path: Path) -> dict[str, Any]:
+    """The TOML file at *path* as a mapping; ConfigError when it is missing or not TOML."""
     try:
-        with path.open("rb") as f:
-            raw = tomllib.load(f)
+        with Path(path).open("rb") as f:
+            return tomllib.load(f)
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found (copy config/ticketdash.example.toml)") from None
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: cannot be read: {error}") from None
 
+
+def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Check *mapping* (as if read from *path*: relative paths start at its folder) into a `Config`.
+
+    Every check lives here, references between sections included, so that a
+    daemon that starts has a configuration it can use.
+    """
+    environ = {} if environ is None else environ
+    path = Path(path).absolute()
+    raw = dict(mapping)
     sections: dict[str, Any] = {}
     sections.update(_alerts(path, raw.pop("alerts", {})))
     walls = raw.pop("walls", {})
@@ -444,10 +147,10 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         sections[name] = _build(path, name, cls, raw.get(name, {}))
 
     tickets = sections["paths"].tickets
-    state = tickets.parent / f"alerts-{tickets.name}"  # beside the tickets folder, never in it
+    beside = tickets.parent  # the alerts' state lives beside the tickets folder, never in it
     sections["alerts"] = dataclasses.replace(
-        sections["alerts"], database=sections["alerts"].database or state / "alerts.sqlite3",
-        status_file=sections["alerts"].status_file or state / "alerts.json")
+        sections["alerts"], database=sections["alerts"].database or beside / f"alerts-{tickets.name}" / "alerts.sqlite3",
+        status_file=sections["alerts"].status_file or beside / f"alerts-{tickets.name}" / "alerts.json")
     sections["views"] = {}
     for slug, values in views.items():
         if not isinstance(values, dict) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug) or slug == "all":
@@ -457,26 +160,92 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             if name not in helpdesks:
                 raise ConfigError(f"{path}: [views.{slug}] helpdesks: no helpdesk {name!r} (name it in [helpdesks])")
         sections["views"][slug] = dataclasses.replace(view, title=view.title or slug.replace("-", " ").title())
-    sections["walls"] = _walls(path, walls, sections["views"])
+    known_views = {"all", *sections["views"]}
+    sections["walls"] = _walls(path, walls, known_views)
     gui: GuiSettings = sections["gui"]
-    try:
-        timefmt.parse_quiet_hours(gui.chime_quiet_hours)
-    except ValueError as error:
-        raise ConfigError(f"{path}: [gui] chime_quiet_hours: {error}") from None
-    if gui.default_view != "all" and gui.default_view not in sections["views"]:
+    if gui.default_view not in known_views:
         raise ConfigError(f"{path}: [gui] default_view: no view {gui.default_view!r} (define [views.{gui.default_view}])")
     for network in gui.allow_networks:
         try:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise ConfigError(f"{path}: [gui] allow_networks: {network!r} is not a network") from None
-    effects = _effects(path, sections["blinky"])
+    _check_blinky(path, sections["blinky"], known_views)
+    for number, route in enumerate(sections["routes"], 1):
+        unknown = [v for v in route.views if v not in known_views]
+        if unknown:
+            raise ConfigError(f"{path}: [[alerts.routes]] #{number} ({route.name}) views: no view {unknown[0]!r} "
+                              f"(define [views.{unknown[0]}])")
     source = sections["watcher"].source
-    key = (environ.get(KEY_ENVS.get(source, API_KEY_ENV), "").strip()
-           or _credential(environ)
-           or _read_secret(sections[ACCOUNTS[source]].key_file[1]))
-    return Config(path=path, api_key=Secret(key) if key else None,
-                  access_key=_access_key(path, gui.access_key_file), effects=effects, helpdesks=helpdesks, **sections)
+    return Config(path=path, api_key=source_key(source, sections[ACCOUNTS[source]].key_file[1], environ),
+                  access_key=_access_key(path, gui.access_key_file), effects=_effects(path, sections["blinky"]),
+                  helpdesks=helpdesks, alert_urls=_alert_urls(path, sections["routes"]),
+                  agent_urls=_agent_urls(path, sections["reminders"]), **sections)
+
+
+def check_urls(config: Config, problem: Callable[[str], str | None]) -> None:
+    """Every alert URL against what the channels can deliver to (*problem*: the reason one cannot, or None);
+    ConfigError naming the route or file and the key. Only the alerts know their channels."""
+    for number, route in enumerate(config.routes, 1):
+        for url in config.alert_urls[route.name]:
+            reason = problem(url)
+            if reason:
+                key = "urls" if url in route.urls else "urls_file"
+                raise ConfigError(f"{config.path}: [[alerts.routes]] #{number} ({route.name}) {key}: {reason}")
+    for agent, url in config.agent_urls.items():
+        reason = problem(url)
+        if reason:
+            raise ConfigError(f"{config.path}: [alerts.reminders] agents_file: {config.reminders.agents_file}: "
+                              f"agent {agent}: {reason}")
+
+
+def _check_blinky(path: Path, blinky: BlinkySettings, views: set[str]) -> None:
+    if blinky.remote_url and not blinky.remote_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{path}: [blinky] remote_url: must start with http:// or https://")
+    if blinky.remote_access_key_file and not blinky.remote_access_key_file.is_file():
+        raise ConfigError(f"{path}: [blinky] remote_access_key_file: {blinky.remote_access_key_file} not found")
+    if blinky.view not in views:
+        raise ConfigError(f"{path}: [blinky] view: no view {blinky.view!r}")
+
+
+def _alert_urls(path: Path, routes: list[RouteSettings]) -> dict[str, tuple[str, ...]]:
+    """Each route's URLs: its ``urls`` and the lines of its ``urls_file``."""
+    found = {}
+    for number, route in enumerate(routes, 1):
+        urls = list(route.urls)
+        if route.urls_file is not None:
+            where = f"{path}: [[alerts.routes]] #{number} ({route.name}) urls_file: {route.urls_file}"
+            try:
+                lines = route.urls_file.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as error:
+                raise ConfigError(f"{where}: cannot be read ({error})") from None
+            from_file = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+            if not from_file:
+                raise ConfigError(f"{where}: has no URL")
+            urls += from_file
+        found[route.name] = tuple(urls)
+    return found
+
+
+def _agent_urls(path: Path, reminders: ReminderSettings) -> dict[int, str]:
+    """``id:URL`` lines: each agent's own channel for the daily reminder."""
+    if reminders.agents_file is None:
+        return {}
+    where = f"{path}: [alerts.reminders] agents_file: {reminders.agents_file}"
+    try:
+        lines = reminders.agents_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{where}: cannot be read ({error})") from None
+    found = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, url = line.partition(":")
+        if not key.strip().isdigit() or not url.strip():
+            raise ConfigError(f"{where}:{number}: expected agent-id:URL")
+        found[int(key)] = url.strip()
+    return found
 
 
 def _helpdesks(path: Path, raw: Any) -> dict[str, Path]:
@@ -511,7 +280,7 @@ def _effects(path: Path, blinky: BlinkySettings) -> dict[str, Effect]:
     return effects
 
 
-def _walls(path: Path, raw: Any, views: dict[str, ViewSettings]) -> dict[str, WallSettings]:
+def _walls(path: Path, raw: Any, views: set[str]) -> dict[str, WallSettings]:
     """``[walls.<name>]``: what each TV rotates through, at ``/wall/<name>``."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: walls: expected [walls.<name>] tables")
@@ -521,7 +290,7 @@ def _walls(path: Path, raw: Any, views: dict[str, ViewSettings]) -> dict[str, Wa
             raise ConfigError(f"{path}: [walls.{name}]: a wall is a table with a lower-case name")
         wall = _build(path, f"walls.{name}", WallSettings, values)
         for view in wall.views:
-            if view != "all" and view not in views:
+            if view not in views:
                 raise ConfigError(f"{path}: [walls.{name}] views: no view {view!r} (define [views.{view}])")
         if not wall.views:
             raise ConfigError(f"{path}: [walls.{name}] views: a wall needs at least one view")
@@ -567,19 +336,6 @@ def _alerts(path: Path, raw: Any) -> dict[str, Any]:
     return result
 
 
-def _credential(environ: Mapping[str, str]) -> str:
-    """The key systemd handed over with LoadCredential=freshservice-api-key:... (if any)."""
-    folder = environ.get("CREDENTIALS_DIRECTORY")
-    return _read_secret(Path(folder) / CREDENTIAL) if folder else ""
-
-
-def _read_secret(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
 def _access_key(config: Path, path: Path) -> Secret | None:
     """The kiosk key: none when the file is absent; a file that is there but unusable is an error,
     never a silently open dashboard."""
@@ -614,6 +370,13 @@ def _build(path: Path, section: str, cls: type, values: dict[str, Any], framed: 
 
 
 def _convert(where: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
+    if "parse" in meta:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        try:
+            return meta["parse"](value)
+        except ValueError as error:
+            raise ConfigError(f"{where}: {error}") from None
     origin = typing.get_origin(hint)
     if origin is list:
         (item,) = typing.get_args(hint)
@@ -654,34 +417,3 @@ def _convert(where: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
 
 
 
-def reference() -> str:
-    """Every setting as a Markdown table (the README's configuration reference is this text)."""
-    rows = ["| key | default | what it does |", "| --- | --- | --- |"]
-    for name, cls in [*SECTIONS.items(), ("views.<slug>", ViewSettings), ("walls.<name>", WallSettings),
-                      ("alerts", AlertSettings),
-                      ("[alerts.routes]", RouteSettings), ("alerts.reminders", ReminderSettings),
-                      ("alerts.summary", SummarySettings)]:
-        for f in dataclasses.fields(cls):
-            if f.default is not dataclasses.MISSING:
-                default = f.default
-            else:
-                default = f.default_factory()  # type: ignore[misc]
-            shown = "(none)" if default is None or default == "" else _toml(default)
-            rows.append(f"| `[{name}] {f.name}` | `{shown}` | {f.metadata['help']} |")
-    return "\n".join(rows)
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (Path, str)):
-        return f'"{value}"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    return str(value)
-
-
-if __name__ == "__main__":
-    print(reference())

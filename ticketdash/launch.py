@@ -12,22 +12,22 @@ import subprocess
 import sys
 import time
 
-from ticketdash import config as configuration
+from ticketdash import cli
+from ticketdash.daemon import on_stop
 
 DAEMONS = ("watcher", "gui", "blinky", "alerts")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ticketdash.launch", description=__doc__.splitlines()[0])
-    _, config = configuration.command_line(parser, argv)
+    _, config = cli.command_line(parser, argv)
     stopping = False
 
-    def on_signal(signum: int, frame: object) -> None:
+    def stop() -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    on_stop(stop)
     children = {}
     for name in DAEMONS:  # each child ignores the terminal's Ctrl-C; we stop them in order
         children[name] = subprocess.Popen([sys.executable, "-m", name, "--config", str(config.path)],

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from ticketdash.config import Secret
+from ticketdash.secrets import Secret
 
 
 class _RedactingFormatter(logging.Formatter):

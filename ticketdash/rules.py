@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from ticketdash import timefmt
-from ticketdash.config import GuiSettings, RulesSettings
+from ticketdash.settings import GuiSettings, RulesSettings
 from ticketdash.statuses import StatusTable
 from ticketdash.ticket import Ticket, from_record
 from ticketdash.states import SEVERITY

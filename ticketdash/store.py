@@ -11,13 +11,12 @@ Temporary files start with a dot and do not end in ``.json``.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import logging
 import os
 import re
 import shutil
+import socket
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -26,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ticketdash import timefmt
+from ticketdash.owner import Taken, claim
 from ticketdash.ticket import Ticket, from_record
 
 logger = logging.getLogger(__name__)
 
 TICKET_FILE = re.compile(r"^(\d+)\.json$")
 HEARTBEAT = "_watcher.json"
-LOCK = ".watcher.lock"
 TEMP_PREFIX = ".tmp-"
 MAX_TICKET_BYTES = 4 * 1024 * 1024  # a ticket's JSON; descriptions are long, but not this long
 MAX_STATUS_BYTES = 1024 * 1024  # the heartbeat, the light's status file, a names file
@@ -54,9 +53,12 @@ class StoreError(Exception):
     """The folder cannot be used (locked by another watcher, not writable)."""
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace *path* with *data* so that no reader or crash sees a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".part")
+def atomic_write(path: Path, data: bytes, prefix: str = TEMP_PREFIX) -> None:
+    """Replace *path* with *data* so that no reader or crash sees a partial file.
+
+    The temporary file's *prefix* names its writer: a watcher starting up removes only its own.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(fd, FILE_MODE)
@@ -160,30 +162,23 @@ class TicketStore:
         self.helpdesk = helpdesk  # the label its tickets carry on a wall of several helpdesks
         self.names_dir = self.folder / "_names"
         self.archive_dir = self.folder / "archive"
-        self._lock_fd: int | None = None
+        self._claim: socket.socket | None = None
 
     # -- the writer's side (the watcher) ---------------------------------
 
     def lock(self) -> None:
         """Claim the folder for this process; StoreError if another watcher has it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            os.close(fd)
-            if error.errno in (errno.EAGAIN, errno.EACCES):
-                raise StoreError(f"another watcher is already running on {self.folder}") from None
-            raise
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._lock_fd = fd
+            self._claim = claim("watcher", str(self.folder.resolve()))
+        except Taken as error:
+            raise StoreError(str(error)) from None
         self._remove_temp_files()
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._claim is not None:
+            self._claim.close()
+            self._claim = None
 
     def _remove_temp_files(self) -> None:
         """Leftovers of a writer killed mid-write, anywhere in the folder (only safe while holding the lock)."""

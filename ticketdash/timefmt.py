@@ -37,6 +37,11 @@ def parse_quiet_hours(text: str) -> Window | None:
     return time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
 
 
+def format_quiet_hours(window: Window | None) -> str:
+    """``HH:MM-HH:MM`` again (for the page, which keeps its own clock); "" for none."""
+    return f"{window[0]:%H:%M}-{window[1]:%H:%M}" if window else ""
+
+
 def in_quiet_hours(window: Window | None, local: time) -> bool:
     if window is None:
         return False

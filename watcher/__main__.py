@@ -12,8 +12,10 @@ import signal
 import sys
 import threading
 
+from ticketdash import cli
 from ticketdash import config as configuration
 from ticketdash import logs
+from ticketdash.daemon import on_stop
 from ticketdash.store import StoreError, TicketStore
 from watcher.daemon import Stopped, Watcher, make_source, stoppable_sleep
 
@@ -23,7 +25,7 @@ logger = logging.getLogger("watcher")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m watcher", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="run one cycle and exit (0 ok, 1 failed)")
-    args, config = configuration.command_line(parser, argv)
+    args, config = cli.command_line(parser, argv)
     try:
         if config.watcher.source != "demo":
             config.require_source()
@@ -41,14 +43,13 @@ def main(argv: list[str] | None = None) -> int:
 
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: object) -> None:
+    def stop_now() -> None:  # even mid-call: nothing half-written survives, the store writes atomically
         for s in (signal.SIGTERM, signal.SIGINT):
             signal.signal(s, signal.SIG_IGN)
         stop.set()
         raise Stopped
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    on_stop(stop_now)
 
     watcher: Watcher | None = None
 

@@ -31,7 +31,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ticketdash.config import Secret
+from ticketdash.secrets import Secret
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ticketdash import names, timefmt
-from ticketdash.config import WatcherSettings
+from ticketdash.settings import WatcherSettings
 from ticketdash.store import MAX_TICKET_BYTES, TicketStore, encode, is_id, problem
 from watcher.client import SourceError
 from watcher.sources import Source
