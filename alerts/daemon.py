@@ -20,10 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from ticketdash import board, summary, timefmt
-from ticketdash.board import BoardRules, Judge, Row, Verdict
+from ticketdash.board import LiveBoard, Row, Verdict
 from ticketdash.config import Config
 from ticketdash.settings import WEEKDAYS, ViewSettings
-from ticketdash.live import Folders
 from ticketdash.daemon import WakeLoop, write_status
 from ticketdash.timefmt import Window, quiet_hours_end
 from alerts import messages
@@ -74,8 +73,7 @@ class Alerts(WakeLoop):
         self.by_name = {r.name: r for r in self.routes}
         self.agent_urls = config.agent_urls
         self.clock = clock
-        self.judge = Judge(BoardRules.from_config(config))
-        self.folder = Folders(config, config.alerts.rescan_seconds)
+        self.board = LiveBoard(config, config.alerts.rescan_seconds)
         self.channels = Channels(config.alerts.channel_interval_seconds, wait=self.stopping.wait)
         self.recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self.status: dict[str, Any] = {}
@@ -86,13 +84,12 @@ class Alerts(WakeLoop):
 
     def start(self, watch: bool = True) -> None:
         if watch:
-            self.folder.on_change = self.wake
-            self.folder.start()
+            self.board.follow(self.wake)
         else:
-            self.folder.rescan()
+            self.board.look()
 
     def close(self) -> None:
-        self.folder.stop()
+        self.board.stop()
         self.state.close()
 
     def turn(self) -> float:
@@ -105,7 +102,7 @@ class Alerts(WakeLoop):
         """Judge, queue what is new, deliver what is due; the next moment a step is needed."""
         now = self.clock()
         try:
-            verdict = self.judge.verdict(self.folder.view(), now)
+            verdict = self.board.verdict(now)
         except Exception as error:  # fail closed: judging failed is the board in error
             logger.exception("judging the board failed")
             verdict = board.failed(now, f"internal error while judging: {type(error).__name__}")
@@ -192,7 +189,7 @@ class Alerts(WakeLoop):
             self._remind(verdict, now)
         s = self.config.summary
         if s.route and self._due("summary", s.time, [s.day], local):
-            title, body = summary.text(summary.weekly(self.folder.stores, now, self.judge.rules.policy), messages.clean)
+            title, body = summary.text(summary.weekly(self.board.folder.stores, now, self.board.judge.rules.policy), messages.clean)
             alerted = sum(1 for _, state, _, _ in self.state.events(now - summary.WEEK, now)
                           if state in board.BREACHED)
             body += f"\nBreaches alerted this week (this daemon's own history): {alerted}"

@@ -17,10 +17,9 @@ from typing import Any, Callable, Protocol
 import requests
 
 from ticketdash import states, timefmt
-from ticketdash.board import BoardRules, Judge
+from ticketdash.board import LiveBoard
 from ticketdash.config import Config
 from ticketdash.settings import ViewSettings
-from ticketdash.live import Folders
 from ticketdash.daemon import WakeLoop, write_status
 from ticketdash.timefmt import in_quiet_hours
 from ticketdash.lights import OFF, Effect
@@ -51,21 +50,19 @@ class FolderSource:
 
     def __init__(self, config: Config, view: ViewSettings, agent: int | None) -> None:
         self.keep = lambda ticket: view.matches(ticket, agent)
-        self.judge = Judge(BoardRules.from_config(config))
-        self.folder = Folders(config, config.blinky.rescan_seconds)
+        self.board = LiveBoard(config, config.blinky.rescan_seconds)
 
     def start(self, on_change: Callable[[], None] | None) -> None:
         if on_change is None:  # one look, no watching
-            self.folder.rescan()
-            return
-        self.folder.on_change = on_change
-        self.folder.start()
+            self.board.look()
+        else:
+            self.board.follow(on_change)
 
     def stop(self) -> None:
-        self.folder.stop()
+        self.board.stop()
 
     def decide(self, now: datetime) -> Decision:
-        verdict = self.judge.verdict(self.folder.view(), now, self.keep)
+        verdict = self.board.verdict(now, self.keep)
         return Decision(verdict.worst, verdict.reason, verdict.valid_until)
 
 

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     on_stop(stop)
     logger.info("dashboard on http://%s:%s/ (%d threads)", gui.host, server.effective_port, gui.threads)
     server.run()
-    app.extensions["ticketdash"]["folder"].stop()
+    app.extensions["ticketdash"].folder.stop()
     logger.info("stopped")
     return 0
 

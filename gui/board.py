@@ -18,13 +18,10 @@ from datetime import datetime
 from typing import Any, Callable
 
 from ticketdash import board, timefmt
-from ticketdash.board import SECTIONS, BoardRules, Judge, Row, Verdict
+from ticketdash.board import SECTIONS, LiveBoard, Row, Verdict
 from ticketdash.config import Config
-from ticketdash.settings import ViewSettings
 from ticketdash.states import vocabulary
-from ticketdash.live import Folders, LiveFolder
 
-ALL = ViewSettings(title="All tickets")
 # Escaped to ASCII: one symbol in the head must not make the whole board a wide string to encode.
 VOCABULARY = json.dumps(vocabulary(), separators=(",", ":"))
 logger = logging.getLogger(__name__)
@@ -50,12 +47,12 @@ class Rendered:
 
 
 class Board:
-    def __init__(self, config: Config, folder: LiveFolder | Folders, clock: Callable[[], datetime] = timefmt.now) -> None:
+    def __init__(self, config: Config, live: LiveBoard, clock: Callable[[], datetime] = timefmt.now) -> None:
         self.config = config
-        self.folder = folder
+        self.folder = live.folder
+        self.judge = live.judge
         self.clock = clock
-        self.judge = Judge(BoardRules.from_config(config))
-        self.views = {"all": ALL, **config.views}
+        self.views = config.all_views
         self.cache: dict[tuple[str, int | None], Rendered] = {}
         self.encoded: dict[tuple[str, int], tuple[Row, str]] = {}  # each row's JSON, made once per row
         # The page's virtual light shows exactly what the desk light shows for each board state.
@@ -82,8 +79,7 @@ class Board:
             if cached:
                 return cached
             version = self.folder.version
-            snapshot = self.folder.view()
-            views = snapshot if isinstance(snapshot, list) else [snapshot]
+            views = self.folder.view()
             settings = self.views[view]
             try:
                 verdict = self.judge.verdict(views, now, lambda t: settings.matches(t, agent))

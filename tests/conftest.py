@@ -18,7 +18,7 @@ import requests
 
 from tests import helpers
 from tests.fakefs import FakeFreshservice
-from tests.helpers import (CHROMIUM_ARGS, KEY, NGINX, ROOT, FakeLights, GuiServer, free_port, site_config, wait_for,
+from tests.helpers import (CHROMIUM_ARGS, KEY, NGINX, ROOT, FakeLights, GuiServer, free_port, site_mapping, wait_for,
                            write_config, write_heartbeat)
 
 FAILED = pytest.StashKey[bool]()
@@ -135,7 +135,8 @@ def board_env(tmp_path: Path):
 
         def config(self, **sections: dict[str, Any]) -> Any:
             sections["gui"] = {"rescan_seconds": 1, **sections.get("gui", {})}
-            return configuration.load(site_config(self.config_dir, **sections), environ={})
+            self.config_dir.mkdir(exist_ok=True)  # where name files go; the config itself is built, not written
+            return configuration.build(site_mapping(**sections), self.config_dir / "ticketdash.toml")
 
         def app(self, **sections: dict[str, Any]) -> Any:
             app = create_app(self.config(**sections))
@@ -147,7 +148,7 @@ def board_env(tmp_path: Path):
 
     yield Env()
     for app in apps:
-        app.extensions["ticketdash"]["folder"].stop()
+        app.extensions["ticketdash"].folder.stop()
 
 
 @pytest.fixture

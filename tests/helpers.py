@@ -48,12 +48,17 @@ def write_config(folder: Path, sections: dict[str, dict[str, Any]], token: str |
 SITE = {"freshservice": {"domain": "acme.freshservice.com"}, "paths": {"tickets": "../tickets"}}
 
 
-def site_config(folder: Path, token: str | None = None, **sections: dict[str, Any]) -> Path:
+def site_mapping(**sections: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The one base config of a reader's tests (a Freshservice account, ``../tickets``), *sections* merged in."""
     merged = {section: dict(values) for section, values in SITE.items()}
     for section, values in sections.items():
         merged.setdefault(section, {}).update(values)
-    return write_config(folder, merged, token)
+    return merged
+
+
+def site_config(folder: Path, token: str | None = None, **sections: dict[str, Any]) -> Path:
+    """`site_mapping` as a config file in *folder*."""
+    return write_config(folder, site_mapping(**sections), token)
 
 
 def python_env(**extra: str) -> dict[str, str]:

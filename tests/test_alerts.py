@@ -74,7 +74,7 @@ def site(tmp_path: Path, receiver: Receiver):
 
 
 def step(daemon: Alerts) -> None:
-    daemon.folder.rescan()
+    daemon.board.folder.rescan()
     daemon.step()
 
 
@@ -310,7 +310,7 @@ def test_the_wall_shows_the_last_alert_and_a_failing_delivery(site: Site, receiv
         board = app.test_client().get("/api/board").get_json()
         assert board["alerts"]["last_sent_at"] and board["alerts"]["failing"][0]["route"] == "broken"
     finally:
-        app.extensions["ticketdash"]["folder"].stop()
+        app.extensions["ticketdash"].folder.stop()
 
 
 def test_the_dashboard_serves_the_summary_with_a_chart(site: Site, receiver: Receiver) -> None:
@@ -331,7 +331,7 @@ def test_the_dashboard_serves_the_summary_with_a_chart(site: Site, receiver: Rec
         data = client.get("/api/summary", headers=headers).get_json()
         assert data["breaches"] == 1 and data["oldest"][0]["id"] == 1 and len(data["daily_breaches"]) == 14
     finally:
-        app.extensions["ticketdash"]["folder"].stop()
+        app.extensions["ticketdash"].folder.stop()
 
 
 def test_teams_workflows_get_an_adaptive_card_with_the_subject_as_text(site: Site, monkeypatch) -> None:

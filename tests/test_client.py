@@ -10,7 +10,8 @@ import pytest
 from ticketdash.secrets import Secret
 from tests.helpers import KEY
 from tests.fakefs import FakeFreshservice
-from watcher.client import AuthError, ApiClient, ApiError, Pacer
+from watcher.client import AuthError, ApiClient
+from watcher.transport import ApiError, Pacer
 
 
 class Sleeps:

@@ -262,3 +262,21 @@ def test_the_demos_ticket_numbers_link_to_the_dashboards_own_ticket_page(board_e
     page = client.get("/ticket/101").get_data(as_text=True)
     assert "&lt;b&gt;Laptop&lt;/b&gt; fan" in page and "<b>Laptop" not in page
     assert client.get("/ticket/999").status_code == 404
+
+
+def test_the_factory_builds_the_app_from_a_mapping_with_its_blueprints(tmp_path) -> None:
+    from gui import create_app
+    from ticketdash import config as configuration
+    from tests.helpers import site_mapping
+
+    (tmp_path / "tickets").mkdir()
+    write_heartbeat(tmp_path / "tickets")
+    app = create_app(configuration.build(site_mapping(gui={"title": "Service desk"}), tmp_path / "conf" / "x.toml"))
+    try:
+        assert set(app.blueprints) == {"wall", "api", "monitoring", "summary"}
+        client = app.test_client()
+        assert "Service desk" in client.get("/").get_data(as_text=True)
+        assert client.get("/healthz").status_code == 200 and client.get("/api/board").status_code == 200
+        assert client.post("/api/board").status_code == 405  # no write path is open
+    finally:
+        app.extensions["ticketdash"].folder.stop()

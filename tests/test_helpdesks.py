@@ -45,7 +45,7 @@ def board_of(config_path: Path) -> tuple[Any, dict[str, Any]]:
     try:
         return client.get("/healthz"), client.get("/api/board").get_json()
     finally:
-        app.extensions["ticketdash"]["folder"].stop()
+        app.extensions["ticketdash"].folder.stop()
 
 
 def rows(board: dict[str, Any]) -> list[tuple[str | None, int, str]]:
@@ -142,7 +142,7 @@ def test_a_view_can_select_helpdesks(tmp_path: Path) -> None:
         board = app.test_client().get("/api/board?view=globex").get_json()
         assert rows(board) == [("globex", 2, "ok")]
     finally:
-        app.extensions["ticketdash"]["folder"].stop()
+        app.extensions["ticketdash"].folder.stop()
     bad = write_config(tmp_path / "bad", {"views": {}, "views.x": {"helpdesks": ["initech"]}}, token=None)
     with pytest.raises(configuration.ConfigError, match=r"\[views.x\] helpdesks: no helpdesk 'initech'"):
         configuration.load(bad, environ={})

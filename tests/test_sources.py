@@ -417,7 +417,7 @@ def test_the_watcher_process_mirrors_each_source_and_keeps_its_key_out(kind: str
 
 def test_a_zendesk_export_whose_cursor_stands_still_fails_the_cycle_and_changes_nothing(zendesk: FakeZendesk,
                                                                                          tmp_path: Path) -> None:
-    from watcher.client import SourceError
+    from watcher.transport import SourceError
 
     syncer = synced_zendesk(zendesk, tmp_path, 3)
 

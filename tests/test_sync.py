@@ -14,7 +14,8 @@ from ticketdash.secrets import Secret
 from ticketdash.store import TicketStore
 from tests.helpers import KEY
 from tests.fakefs import FakeFreshservice, iso
-from watcher.client import ApiClient, SourceError
+from watcher.client import ApiClient
+from watcher.transport import SourceError
 from watcher.sources.freshservice import FreshserviceSource
 from watcher.sync import Syncer
 

@@ -19,7 +19,8 @@ from ticketdash.store import TicketStore
 from tests.helpers import KEY, run_module, start_module, wait_for
 from tests.fakefs import FakeFreshservice, iso
 from tests.test_sync import archived, make_syncer, on_disk
-from watcher.client import ApiClient, ApiError, SourceError
+from watcher.client import ApiClient
+from watcher.transport import ApiError, SourceError
 
 NOW = datetime.now(timezone.utc)
 Answer = tuple[int, Any, dict[str, str], int]
@@ -247,7 +248,7 @@ def test_skipped_tickets_reach_the_heartbeat_and_the_board(fake, make_config) ->
         assert board["worst"] == "error" and board["unreadable"][0]["id"] == 77
         assert [t["id"] for t in board["sections"][0]["tickets"]] == [1]
     finally:
-        app.extensions["ticketdash"]["folder"].stop()
+        app.extensions["ticketdash"].folder.stop()
 
 
 # -- 4. deadlines --------------------------------------------------------------------
@@ -380,7 +381,7 @@ def test_a_long_retry_after_is_announced_in_the_heartbeat(fake, make_config) -> 
         health = app.test_client().get("/healthz")
         assert health.status_code == 503 and "rate limited by Freshservice until" in health.get_json()["reason"]
     finally:
-        app.extensions["ticketdash"]["folder"].stop()
+        app.extensions["ticketdash"].folder.stop()
 
 
 # -- 7. tidy files -------------------------------------------------------------------

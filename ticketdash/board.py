@@ -16,11 +16,12 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ticketdash import rules, timefmt
 from ticketdash.config import Config
-from ticketdash.live import FolderView
+from ticketdash.live import Folders, FolderView
 from ticketdash.states import BREACHED, SEVERITY_OF_TICKET, TICKET_STATES
 from ticketdash.store import is_id
 from ticketdash.ticket import Desk, Ticket
@@ -354,3 +355,30 @@ def _person(names: Mapping[int, str], key: Any, fallback: str | None) -> str | N
 @lru_cache(maxsize=20_000)
 def _iso(moment: datetime) -> str:
     return timefmt.format(moment)
+
+
+class LiveBoard:
+    """The board as a reader follows it: every helpdesk folder kept live, judged as one.
+
+    The dashboard, the light and the alerts each hold one; each decides for itself what a
+    verdict that raises means to it (always: ``error``).
+    """
+
+    def __init__(self, config: Config, rescan_seconds: float, status_files: dict[str, Path] | None = None) -> None:
+        self.folder = Folders(config, rescan_seconds, status_files)
+        self.judge = Judge(BoardRules.from_config(config))
+
+    def follow(self, on_change: Callable[[], None] | None = None) -> None:
+        """Keep the folders current from now on (until `stop`), calling *on_change* after each change."""
+        self.folder.on_change = on_change
+        self.folder.start()
+
+    def look(self) -> None:
+        """Read the folders once, without following them (a ``--once`` run)."""
+        self.folder.rescan()
+
+    def stop(self) -> None:
+        self.folder.stop()
+
+    def verdict(self, now: datetime, keep: Keep = everything) -> Verdict:
+        return self.judge.verdict(self.folder.view(), now, keep)

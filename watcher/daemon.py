@@ -12,7 +12,8 @@ from typing import Any, Callable
 from ticketdash import timefmt
 from ticketdash.config import Config
 from ticketdash.store import TicketStore
-from watcher.client import MAX_RETRY_AFTER, Announce, ApiClient, SourceError
+from watcher.client import ApiClient
+from watcher.transport import MAX_RETRY_AFTER, Announce, SourceError
 from watcher.sources import Source
 from watcher.sources.demo import DemoSource
 from watcher.sources.freshdesk import FreshdeskSource

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 from ticketdash import names, timefmt
 from ticketdash.settings import WatcherSettings
 from ticketdash.store import MAX_TICKET_BYTES, TicketStore, encode, is_id, problem
-from watcher.client import SourceError
+from watcher.transport import SourceError
 from watcher.sources import Source
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterator, Protocol
 
 from ticketdash.names import Names
-from watcher.client import ApiClient, ApiError, SourceError, Usage
+from watcher.client import ApiClient
+from watcher.transport import ApiError, SourceError, Usage
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
-from watcher.client import SourceError, Usage
+from watcher.transport import SourceError, Usage
 
 ROUND = 300.0
 OUTAGE = (170.0, 190.0)  # calls fail: the board shows "error"

@@ -20,7 +20,8 @@ from typing import Any, Iterator
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
-from watcher.client import ApiClient, BadRequest, NotFound, SourceError
+from watcher.client import ApiClient, BadRequest, NotFound
+from watcher.transport import SourceError
 from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, sliced, that_ticket
 
 logger = logging.getLogger(__name__)

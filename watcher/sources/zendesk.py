@@ -23,7 +23,8 @@ from typing import Any, Callable, Iterator
 
 from ticketdash import timefmt
 from ticketdash.names import Names
-from watcher.client import ApiClient, ApiError, Pacer, SourceError
+from watcher.client import ApiClient
+from watcher.transport import ApiError, Pacer, SourceError
 from watcher.sources import ClientSource, check_page, sliced, that_ticket
 
 logger = logging.getLogger(__name__)
