@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from ticketdash.secrets import Secret
-from watcher.transport import MAX_BODY_BYTES, Announce, ApiError, Transport
+from watcher.transport import ApiError, Transport
 
 logger = logging.getLogger(__name__)
 
@@ -41,27 +40,12 @@ class ApiClient(Transport):
     """A helpdesk's REST API over the defended `Transport`: objects, pages by the ``link`` header, and
     what its statuses mean (401, 403, 404, 400, redirects)."""
 
-    def __init__(
-        self,
-        api_url: str,
-        api_key: Secret,
-        *,
-        product: str = "Freshservice",
-        user: str | None = None,  # HTTP Basic's user name; None: the key itself, with "X" as password
-        redirect_hint: str = "check [freshservice] domain: the API lives on <account>.freshservice.com",
-        timeout: float = 30.0,
-        max_calls_per_minute: int = 40,
-        max_retries: int = 4,
-        backoff: float = 1.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        announce: Announce | None = None,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        max_pages: int = MAX_PAGES,
-    ) -> None:
-        super().__init__((api_key.reveal(), "X") if user is None else (user, api_key.reveal()), product=product,
-                         timeout=timeout, max_calls_per_minute=max_calls_per_minute, max_retries=max_retries,
-                         backoff=backoff, sleep=sleep, clock=clock, announce=announce, max_body_bytes=max_body_bytes)
+    def __init__(self, api_url: str, api_key: Secret, *, user: str | None = None,
+                 redirect_hint: str = "check [freshservice] domain: the API lives on <account>.freshservice.com",
+                 max_pages: int = MAX_PAGES, **transport: Any) -> None:
+        """*user*: HTTP Basic's user name (None: the key itself, with "X" as password); *transport*: the
+        `Transport`'s options (product, timeout, max_calls_per_minute, sleep, clock ...)."""
+        super().__init__((api_key.reveal(), "X") if user is None else (user, api_key.reveal()), **transport)
         self.api_url = api_url.rstrip("/")
         self.max_pages = max_pages
         self.redirect_hint = redirect_hint
