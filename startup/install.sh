@@ -168,7 +168,7 @@ template, dest, hardening, gui_allow, prefix, config, data, user = sys.argv[1:]
 text = open(template).read()
 for key, value in {"HARDENING": hardening, "GUI_ALLOW": gui_allow, "PREFIX": prefix, "CONFIG": config,
                    "DATA": data, "USER": user, "CERT": f"{config}/cert.pem", "KEY": f"{config}/key.pem",
-                   "UPSTREAM": "127.0.0.1:5001", "HTTP_PORT": "80", "HTTPS_PORT": "443",
+                   "UPSTREAM": "127.0.0.1:5001", "HOOKS": "127.0.0.1:5002", "HTTP_PORT": "80", "HTTPS_PORT": "443",
                    "ACCESS_LOG": "/var/log/nginx/ticketdash.access.log"}.items():
     text = text.replace(f"@{key}@", value)
 open(dest, "w").write(text)

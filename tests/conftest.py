@@ -199,7 +199,7 @@ def fake_lights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLights:
 def nginx(tmp_path: Path):
     started = []
 
-    def start(upstream_port: int) -> tuple[str, str, Path]:
+    def start(upstream_port: int, hooks_port: int | None = None) -> tuple[str, str, Path]:
         from gui.certificate import make
 
         cert, key = make(["127.0.0.1", "localhost"], days=2)
@@ -208,6 +208,7 @@ def nginx(tmp_path: Path):
         http_port, https_port = free_port(), free_port()
         site = (ROOT / "startup" / "nginx-ticketdash.conf").read_text()
         for name, value in {"HTTP_PORT": http_port, "HTTPS_PORT": https_port, "UPSTREAM": f"127.0.0.1:{upstream_port}",
+                            "HOOKS": f"127.0.0.1:{hooks_port or free_port()}",
                             "CERT": tmp_path / "cert.pem", "KEY": tmp_path / "key.pem",
                             "ACCESS_LOG": tmp_path / "access.log"}.items():
             site = site.replace(f"@{name}@", str(value))

@@ -68,6 +68,8 @@ class FakeFreshdesk(FakeFreshservice):
             return (200, person, {}, 1) if person else (404, {}, {}, 1)
         if parts == ["agents"]:
             return self._bare(list(self.agents.values()), query, 0)
+        if parts == ["contacts"]:
+            return self._bare(list(self.contacts.values()), query, 0)
         if parts == ["groups"]:
             return self._bare(list(self.groups.values()), query, 0)
         if parts == ["ticket_fields"]:

@@ -213,6 +213,28 @@ def test_requester_lookups_use_the_calls_the_tickets_leave_free(fake: FakeFreshs
     assert 30 <= looked_up <= 38 and len(fake.requests) <= 40  # under the ceiling, two calls kept back
 
 
+def test_many_requesters_are_named_from_the_helpdesks_list_while_it_pays(fake: FakeFreshservice,
+                                                                         tmp_path: Path) -> None:
+    one_requester_each(fake, 250)  # a first sync: 250 requesters to name, and a directory of just them
+    syncer = make_syncer(fake, tmp_path, max_calls_per_minute=40)
+    syncer.cycle()
+    assert len(names.read_file(syncer.store.names_dir / "requesters.txt")) == 250
+    assert len(fake.calls_to("requesters")) == 3 and fake.calls_to("requesters/") == []  # 3 pages, no lookups
+
+
+def test_a_directory_far_larger_than_the_helpdesk_costs_one_page(fake: FakeFreshservice, tmp_path: Path) -> None:
+    for n in range(1, 2001):  # a big company's directory; its first page names nobody on the wall
+        fake.add_person("requester", 28000000000 + n, f"Staff{n}")
+    one_requester_each(fake, 150)
+    syncer = make_syncer(fake, tmp_path, requester_lookups_per_cycle=10, max_calls_per_minute=8)
+    for _ in range(16):
+        syncer.cycle()
+    listed = [q for p, q in fake.requests if p == "/api/v2/requesters"]
+    assert len(listed) == 1  # one page showed the list does not pay; one by one from then on
+    assert len(fake.calls_to("requesters/")) == 150
+    assert len(names.read_file(syncer.store.names_dir / "requesters.txt")) == 150
+
+
 def test_a_storm_of_faults_loses_no_active_ticket(fake: FakeFreshservice, tmp_path: Path) -> None:
     for n in range(1, 301):
         fake.add_ticket(id=n, status=2 if n % 3 else 4)

@@ -57,6 +57,7 @@ class Config:
     summary: SummarySettings = field(default_factory=SummarySettings)
     api_key: Secret | None = None
     access_key: Secret | None = None
+    webhook_secret: Secret | None = None  # [watcher] webhook_secret_file's, when webhook_port is set
     effects: dict[str, Effect] = field(default_factory=dict)  # [blinky] effects, parsed: board state -> effect
     helpdesks: dict[str, Path] = field(default_factory=dict)  # [helpdesks]: label -> tickets folder
     alert_urls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # route name -> urls and urls_file's
@@ -178,6 +179,7 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
                               f"(define [views.{unknown[0]}])")
     source = sections["watcher"].source
     return Config(path=path, api_key=source_key(source, sections[ACCOUNTS[source]].key_file[1], environ),
+                  webhook_secret=_webhook_secret(path, sections["watcher"]),
                   access_key=_access_key(path, gui.access_key_file), effects=_effects(path, sections["blinky"]),
                   helpdesks=helpdesks, alert_urls=_alert_urls(path, sections["routes"]),
                   agent_urls=_agent_urls(path, sections["reminders"]), **sections)
@@ -197,6 +199,22 @@ def check_urls(config: Config, problem: Callable[[str], str | None]) -> None:
         if reason:
             raise ConfigError(f"{config.path}: [alerts.reminders] agents_file: {config.reminders.agents_file}: "
                               f"agent {agent}: {reason}")
+
+
+def _webhook_secret(path: Path, watcher: WatcherSettings) -> Secret | None:
+    """The pushes' shared secret: required, and at least 16 characters, once pushes are switched on."""
+    if not watcher.webhook_port:
+        return None
+    where = f"{path}: [watcher] webhook_secret_file: {watcher.webhook_secret_file}"
+    try:
+        value = watcher.webhook_secret_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ConfigError(f"{where}: cannot be read ({reason}); webhook_port needs it") from None
+    if len(value) < 16:
+        raise ConfigError(f"{where}: needs a secret of at least 16 characters (python3 -c 'import secrets; "
+                          f"print(secrets.token_urlsafe(24))')")
+    return Secret(value)
 
 
 def _check_blinky(path: Path, blinky: BlinkySettings, views: set[str]) -> None:

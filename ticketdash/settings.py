@@ -56,6 +56,11 @@ class WatcherSettings:
         0.1, "a sweep leaving out more than this share of the known tickets (and at least 5) is suspect: "
         "each is confirmed one by one, this many per cycle, and none archived in bulk", min=0.0, max=1.0)
     archive_days: int = _setting(90, "days of archive/ kept (older days are pruned once a day; 0 = keep all)", min=0)
+    webhook_port: int = _setting(0, "take pushes (Freshservice's Workflow Automator) on this local port, behind "
+                                    "nginx's /hooks/freshservice; 0 = polling only", min=0, max=65535)
+    webhook_host: str = _setting("127.0.0.1", "address the push receiver listens on")
+    webhook_secret_file: Path = _setting(Path("webhook_secret.txt"), "the secret a push carries in its "
+                                         "X-Ticketdash-Secret header (needed when webhook_port is set)")
 
     @property
     def interval(self) -> float:

@@ -18,6 +18,7 @@ from ticketdash import logs
 from ticketdash.daemon import on_stop
 from ticketdash.store import StoreError, TicketStore
 from watcher.daemon import Stopped, Watcher, make_source, stoppable_sleep
+from watcher.hooks import Pushes, Receiver
 
 logger = logging.getLogger("watcher")
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     except configuration.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    logs.setup(config.logging.level, (config.api_key,))
+    logs.setup(config.logging.level, (config.api_key, config.webhook_secret))
 
     store = TicketStore(config.paths.tickets)
     try:
@@ -62,15 +63,29 @@ def main(argv: list[str] | None = None) -> int:
     logger.info("watching %s (source %s, every %g s) into %s", config.api_url
                 if source.name != "demo" else "the demo helpdesk", source.name,
                 config.watcher.interval, store.folder)
+    receiver: Receiver | None = None
     try:
         if args.once:
             return 0 if watcher.run_cycle() else 1
-        watcher.run_forever(stop)
+        pushes = None
+        if config.watcher.webhook_port and config.webhook_secret is not None:
+            pushes = Pushes()
+            try:
+                receiver = Receiver(config.watcher.webhook_host, config.watcher.webhook_port, config.webhook_secret,
+                                    pushes, lambda: source.usage.held_until)
+            except OSError as error:
+                print(f"{config.path}: [watcher] webhook_port: cannot listen on {config.watcher.webhook_host}:"
+                      f"{config.watcher.webhook_port}: {error.strerror or error}", file=sys.stderr)
+                return 2
+            receiver.start()
+        watcher.run_forever(stop, pushes)
         return 0
     except Stopped:
         logger.info("stopped")
         return 1 if args.once else 0
     finally:
+        if receiver is not None:
+            receiver.stop()
         source.close()
         store.unlock()
 

@@ -20,8 +20,11 @@ from watcher.sources.freshdesk import FreshdeskSource
 from watcher.sources.freshservice import FreshserviceSource
 from watcher.sources.zendesk import ZendeskSource
 from watcher.sync import Syncer
+from watcher.hooks import Pushes
 
 logger = logging.getLogger(__name__)
+
+PUSH_BATCH = 20  # pushed tickets fetched at once, at most
 
 
 class Stopped(BaseException):
@@ -167,9 +170,35 @@ class Watcher:
             if removed:
                 logger.info("archive: removed %d day(s) older than %d days", removed, days)
 
-    def run_forever(self, stop: threading.Event) -> None:
+    def run_forever(self, stop: threading.Event, pushes: Pushes | None = None) -> None:
+        """A cycle every poll interval; between cycles, the tickets that pushes name, as they arrive."""
         interval = self.config.watcher.interval
         while not stop.is_set():
             self.run_cycle()
-            if stop.wait(interval):
-                break
+            due = time.monotonic() + interval
+            while not stop.is_set() and (left := due - time.monotonic()) > 0:
+                if pushes is None or not pushes.wake.wait(left):
+                    stop.wait(max(0.0, due - time.monotonic()))
+                elif not self.run_pushes(pushes):  # the helpdesk is not answering: the next cycle will tell
+                    stop.wait(max(0.0, due - time.monotonic()))
+
+    def run_pushes(self, pushes: Pushes) -> bool:
+        """Fetch the tickets pushes named (within the calls this minute leaves); False when a call failed."""
+        usage = self.source.usage
+        ids = pushes.take(max(1, min(PUSH_BATCH, usage.spare - 2)))  # each call still waits its turn
+        if not ids:
+            return True
+        self.source.set_deadline(time.monotonic() + self.config.watcher.timeout_seconds * 2)
+        try:
+            result, left = self.syncer.refresh(ids)
+        finally:
+            self.source.set_deadline(None)
+        pushes.put_back(left)
+        if result.written or result.archived:
+            logger.info("push: %d ticket(s) fetched, %d written, %d archived", result.confirmed, result.written,
+                        result.archived)
+        self.heartbeat["pushes"] = {"received": pushes.received, "refused": pushes.refused,
+                                    "fetched": self.heartbeat.get("pushes", {}).get("fetched", 0) + result.confirmed,
+                                    "last_at": timefmt.format(self.clock())}
+        self._write_heartbeat()
+        return not left

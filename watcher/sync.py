@@ -20,9 +20,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ticketdash import names, timefmt
+from ticketdash.names import Names
 from ticketdash.settings import WatcherSettings
 from ticketdash.store import MAX_TICKET_BYTES, TicketStore, encode, is_id, problem
 from watcher.transport import SourceError
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 CLOCK_SKEW = timedelta(seconds=60)  # how far past the server's clock the cursor may go
 MAX_DEPTH = 32  # nesting deeper than this in a ticket is not something a wall needs
+BULK_NAMES = 100  # more requesters than this to name: read the helpdesk's list of requesters first
+BULK_HITS = 10  # ... for as long as each page (100 people) names at least this many of them
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Syncer:
         self.last_full: datetime | None = None
         self.names_due: datetime | None = None
         self.no_such_requester: set[int] = set()
+        self.requester_pages: Iterator[Names] | None = None  # the helpdesk's requester list, while it pays
         self.unconfirmed: set[int] = set()  # known tickets a listing left out, still to confirm
         self.skipped: dict[Any, str] = {}  # tickets that cannot be mirrored safely, and why
         self.told_future: set[int] = set()
@@ -224,16 +228,37 @@ class Syncer:
                 logger.warning("confirming ticket %d failed (%s); trying again next cycle", ticket_id, error)
                 return alive
             result.confirmed += 1
-            why = _unsafe(ticket) if ticket is not None else None
-            if why is not None:
-                self._skip(ticket, why)
-                self.unconfirmed.discard(ticket_id)
-            elif ticket is not None and self.is_active(ticket):
-                self._keep(result, ticket_id, ticket)
+            if self._settle(result, ticket_id, ticket):
                 alive.add(ticket_id)
-            elif ticket_id in self.known:  # deleted (404), resolved, closed, spam, moved: it left, on evidence
-                self._archive(result, ticket_id, encode(ticket) if ticket is not None else self.known[ticket_id])
         return alive
+
+    def refresh(self, ticket_ids: list[int]) -> tuple[CycleResult, list[int]]:
+        """Fetch the tickets a push named, one call each, and mirror what the helpdesk says of them now;
+        the ids not reached (the call failed: they wait for the next push or poll)."""
+        result = CycleResult(full=False, active=0)
+        for number, ticket_id in enumerate(ticket_ids):
+            try:
+                ticket = self.source.ticket(ticket_id)
+            except SourceError as error:
+                logger.warning("fetching pushed ticket %d failed (%s); it waits", ticket_id, error)
+                return result, ticket_ids[number:]
+            result.confirmed += 1
+            self._settle(result, ticket_id, ticket)
+        result.active = len(self.known)
+        return result, []
+
+    def _settle(self, result: CycleResult, ticket_id: int, ticket: dict[str, Any] | None) -> bool:
+        """Mirror one ticket as the helpdesk answered for it alone (None: 404); whether it is active."""
+        why = _unsafe(ticket) if ticket is not None else None
+        if why is not None:
+            self._skip(ticket, why)
+            self.unconfirmed.discard(ticket_id)
+        elif ticket is not None and self.is_active(ticket):
+            self._keep(result, ticket_id, ticket)
+            return True
+        elif ticket_id in self.known:  # deleted (404), resolved, closed, spam, moved: it left, on evidence
+            self._archive(result, ticket_id, encode(ticket) if ticket is not None else self.known[ticket_id])
+        return False
 
     def _advance_cursor(self, fetched: _Fetched, start: datetime) -> None:
         """The newest ``updated_at`` seen, but never past the server's clock: a ticket dated in
@@ -279,8 +304,32 @@ class Syncer:
         known |= set(names.read_file(folder / "agents.txt"))
         wanted = sorted(set(self.requester_of.values()) - known)
         # The setting, or whatever the tickets left of this minute's calls (keeping two for the next cycle).
-        budget = wanted[: max(self.settings.requester_lookups_per_cycle, self.source.usage.spare - 2)]
+        calls = max(self.settings.requester_lookups_per_cycle, self.source.usage.spare - 2)
         added = False
+        if self.requester_pages is None and len(wanted) > BULK_NAMES:
+            # Many at once (a first sync): the helpdesk's list of requesters names 100 a call, for as long
+            # as its pages keep naming ours (across cycles); a directory far larger than the helpdesk
+            # stops after a page, and the rest are looked up one by one.
+            self.requester_pages = self.source.requesters()
+        if self.requester_pages is not None and wanted and calls > 0:
+            looking = set(wanted)
+            try:
+                for page in self.requester_pages:  # resumes where the last cycle stopped
+                    calls -= 1
+                    hits = {i: name for i, name in page.items() if i in looking}
+                    cached.update(hits)
+                    added = added or bool(hits)
+                    if len(hits) < BULK_HITS:
+                        self.requester_pages = iter(())
+                        break
+                    if calls <= 0:
+                        break
+            except SourceError:
+                if added:
+                    names.write_discovered(folder, "requesters", cached)
+                raise
+            wanted = [i for i in wanted if i not in cached]
+        budget = wanted[: max(0, calls)]
         try:
             for requester_id in budget:
                 found = self.source.requester(requester_id)

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import importlib
 import sys
+import tempfile
+from pathlib import Path
+
+from tests import helpers
 
 NAMES = ["watcher", "gui", "blinky", "alerts"]
 
 
 def main(argv: list[str]) -> int:
-    for name in argv or NAMES:
-        if name not in NAMES:
-            print(f"unknown benchmark {name!r}; known: {', '.join(NAMES)}", file=sys.stderr)
-            return 2
-        module = importlib.import_module(f"tests.benchmarks.bench_{name}")
-        print(module.main(), flush=True)
+    unknown = [name for name in argv if name not in NAMES]
+    if unknown:
+        print(f"unknown benchmark {unknown[0]!r}; known: {', '.join(NAMES)}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="ticketdash-bench-") as logs:
+        helpers.LOGS.append(Path(logs))  # the daemons' logs, as in a test
+        for name in argv or NAMES:
+            module = importlib.import_module(f"tests.benchmarks.bench_{name}")
+            print(module.main(), flush=True)
     return 0
 
 

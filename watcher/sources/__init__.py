@@ -57,6 +57,9 @@ class Source(Protocol):
     def requester(self, requester_id: int) -> str | None:
         """The name of one requester, None if the helpdesk does not know it."""
 
+    def requesters(self) -> Iterator[Names]:
+        """Every requester the helpdesk lists, a page (one call) at a time; nothing when it cannot."""
+
     def close(self) -> None: ...
 
     checkpoint: str | None  # where an incremental export stopped, kept in the heartbeat across restarts
@@ -92,6 +95,9 @@ class ClientSource:
 
     def close(self) -> None:
         self.client.close()
+
+    def requesters(self) -> Iterator[Names]:
+        return iter(())
 
 
 def that_ticket(found: Any, ticket_id: int, path: str) -> dict[str, Any]:

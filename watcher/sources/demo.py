@@ -81,6 +81,9 @@ class DemoSource:
     def requester(self, requester_id: int) -> str | None:
         return REQUESTERS.get(requester_id)
 
+    def requesters(self) -> Iterator[Names]:
+        return iter(())
+
     def active(self, statuses: set[int]) -> dict[int, dict[str, Any]]:
         self.usage.calls += 1
         return {i: dict(t) for i, t in self.store.items() if t["status"] in statuses}

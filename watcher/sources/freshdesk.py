@@ -110,8 +110,16 @@ class FreshdeskSource(ClientSource):
 
     def requester(self, requester_id: int) -> str | None:
         person = self.client.find(f"contacts/{requester_id}") or {}
-        name = person.get("name") or person.get("email")
-        return str(name) if name else None
+        return _contact_name(person)
+
+    def requesters(self) -> Iterator[Names]:
+        for page in self.client.pages("contacts", None):
+            yield {p["id"]: name for p in page if isinstance(p.get("id"), int) and (name := _contact_name(p))}
+
+
+def _contact_name(person: dict[str, Any]) -> str | None:
+    name = person.get("name") or person.get("email")
+    return str(name) if name else None
 
 
 def _choices(choices: Any) -> Names:

@@ -115,3 +115,7 @@ class FreshserviceSource(ClientSource):
     def requester(self, requester_id: int) -> str | None:
         person = (self.client.find(f"requesters/{requester_id}") or {}).get("requester")
         return person_name(person) if isinstance(person, dict) else None
+
+    def requesters(self) -> Iterator[Names]:
+        for page in self.client.pages("requesters", "requesters"):
+            yield {p["id"]: person_name(p) for p in page if isinstance(p.get("id"), int)}
