@@ -18,7 +18,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -78,6 +78,7 @@ class Syncer:
         self.known: dict[int, bytes] = store.read_raw()
         self.requester_of: dict[int, int] = {}
         self.status_of: dict[int, int] = {}
+        self.created_of: dict[int, date] = {}  # plans the slices of the active set's capped query
         for ticket_id, data in self.known.items():
             self._note(ticket_id, _loads(data))
         self.cursor: datetime | None = None
@@ -113,7 +114,7 @@ class Syncer:
             since = self.cursor - timedelta(seconds=self.settings.overlap_seconds)
             self._collect(fetched, self.source.tickets(since))
             if full:
-                members = self.source.active(self._active_statuses())
+                members = self.source.active(self._active_statuses(), sorted(self.created_of.values()))
                 if members is None:  # the source cannot list its active set: every ticket instead
                     self._collect(fetched, self.source.tickets(None))
         listed: set[int] | None = None
@@ -203,6 +204,7 @@ class Syncer:
         self.known.pop(ticket_id, None)
         self.requester_of.pop(ticket_id, None)
         self.status_of.pop(ticket_id, None)
+        self.created_of.pop(ticket_id, None)
         self.unconfirmed.discard(ticket_id)
         self.skipped.pop(ticket_id, None)
         result.archived += 1
@@ -350,6 +352,9 @@ class Syncer:
             self.requester_of[ticket_id] = requester_id
         if type(status) is int:
             self.status_of[ticket_id] = status
+        created = timefmt.parse(ticket.get("created_at"))
+        if created is not None:
+            self.created_of[ticket_id] = created.date()
 
 
 def _unsafe(ticket: Any) -> str | None:

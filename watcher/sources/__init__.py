@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from ticketdash.names import Names
 from watcher.client import ApiClient
@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 # list endpoints' hidden "created in the last 30 days" restriction.
 BEGINNING = "2000-01-01T00:00:00Z"
 FIRST_DAY = date(2000, 1, 1)
+PLANNED_SHARE = 70  # percent of a capped search's results a planned slice is given, leaving room for the unknown
 
 
 class Source(Protocol):
@@ -38,9 +39,10 @@ class Source(Protocol):
         """Every ticket updated since *since* (all of them for None), in every scope.
         SourceError when the listing is not coherent (a page repeats, an empty page follows)."""
 
-    def active(self, statuses: set[int]) -> dict[int, dict[str, Any]] | None:
+    def active(self, statuses: set[int], created: Sequence[date] = ()) -> dict[int, dict[str, Any]] | None:
         """Every ticket in *statuses*, by id (content may lack ``stats``): the active set, at the cost
-        of the active tickets only. None when the source cannot list it (a full listing instead)."""
+        of the active tickets only. None when the source cannot list it (a full listing instead).
+        *created*: the known tickets' creation days, sorted, to plan the slices of a capped search."""
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         """One ticket with its stats, now; None when it no longer exists (deleted)."""
@@ -142,6 +144,18 @@ def counted(fetch: Callable[[int], dict[str, Any]], key: str, cap: int, max_page
     return found
 
 
+def _planned(created: Sequence[date], per_slice: int, first: date, last: date) -> list[tuple[date, date]]:
+    """Slices of [first, last] holding about *per_slice* of the *created* days each, latest first in
+    the list (they are popped from its end, oldest first)."""
+    if per_slice <= 0 or len(created) <= per_slice:
+        return [(first, last)]
+    cuts = sorted({created[i] for i in range(per_slice, len(created), per_slice)} - {first})
+    starts = [first, *[c for c in cuts if first < c <= last]]
+    slices = [(start, (following - timedelta(days=1))) for start, following in zip(starts, starts[1:])]
+    slices.append((starts[-1], last))
+    return list(reversed(slices))
+
+
 def _key(value: Any) -> Any:
     return value if isinstance(value, (int, str)) else repr(value)[:80]
 
@@ -166,19 +180,24 @@ def dated(terms: str, since: date | None, until: date | None) -> str:
 Search = Callable[[date | None, date | None], dict[int, dict[str, Any]] | None]
 
 
-def sliced(search: Search, first: date = FIRST_DAY, last: date | None = None) -> dict[int, dict[str, Any]] | None:
+def sliced(search: Search, first: date = FIRST_DAY, last: date | None = None, *, created: Sequence[date] = (),
+           per_slice: int = 0) -> dict[int, dict[str, Any]] | None:
     """Every ticket a capped search finds, slicing the creation dates until no slice passes the cap.
 
     *search(since, until)* answers one slice (both days included; None: open-ended), or
     None when the slice holds more than the search can page to. A single day that is
     still too big cannot be sliced further: None, and the caller lists everything instead.
+    *created*, the creation days of the tickets already known (sorted), plans the slices at
+    about *per_slice* known tickets each, so that a large active set costs its pages and
+    hardly a probe more; what they do not foresee is halved as it turns up.
     """
-    found = search(None, None)
-    if found is not None:
-        return found
     last = last or date.today() + timedelta(days=1)
+    todo = _planned(created, per_slice, first, last)
+    if len(todo) == 1:
+        found = search(None, None)
+        if found is not None:
+            return found
     result: dict[int, dict[str, Any]] = {}
-    todo = [(first, last)]
     while todo:
         since, until = todo.pop()
         part = search(since, until)

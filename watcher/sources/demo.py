@@ -11,8 +11,8 @@ text is the test suite's business, not the demo's.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Iterator, Sequence
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
@@ -84,7 +84,7 @@ class DemoSource:
     def requesters(self) -> Iterator[Names]:
         return iter(())
 
-    def active(self, statuses: set[int]) -> dict[int, dict[str, Any]]:
+    def active(self, statuses: set[int], created: Sequence[date] = ()) -> dict[int, dict[str, Any]]:
         self.usage.calls += 1
         return {i: dict(t) for i, t in self.store.items() if t["status"] in statuses}
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
 from watcher.client import ApiClient, BadRequest, NotFound
 from watcher.transport import SourceError
-from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, sliced, that_ticket
+from watcher.sources import (BEGINNING, PLANNED_SHARE, ClientSource, check_page, counted, dated, sliced,
+                             that_ticket)
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +67,14 @@ class FreshdeskSource(ClientSource):
             logger.info("the listing reached its %d-page cap; restarting from %s", full_pages, last)
             start = last
 
-    def active(self, statuses: set[int]) -> dict[int, dict[str, Any]] | None:
+    def active(self, statuses: set[int], created: Sequence[date] = ()) -> dict[int, dict[str, Any]] | None:
         terms = " OR ".join(f"status:{s}" for s in sorted(statuses))
         if len(terms) + 80 > MAX_QUERY:
             logger.info("too many active statuses for one search query: a full listing instead")
             return None
         try:
-            return sliced(lambda since, until: self._search(terms, since, until))
+            return sliced(lambda since, until: self._search(terms, since, until), created=created,
+                          per_slice=PLANNED_SHARE * SEARCH_PAGE * self.search_max_pages // 100)
         except (NotFound, BadRequest) as error:
             logger.info("the search cannot list the active tickets (%s): a full listing instead", error)
             return None

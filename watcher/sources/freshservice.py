@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
 from watcher.client import ApiClient, BadRequest, NotFound
-from watcher.sources import BEGINNING, ClientSource, check_page, counted, dated, person_name, sliced, that_ticket
+from watcher.sources import (BEGINNING, PLANNED_SHARE, ClientSource, check_page, counted, dated, person_name, sliced,
+                             that_ticket)
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +46,15 @@ class FreshserviceSource(ClientSource):
                 check_page(page, number, seen)
                 yield from page
 
-    def active(self, statuses: set[int]) -> dict[int, dict[str, Any]] | None:
+    def active(self, statuses: set[int], created: Sequence[date] = ()) -> dict[int, dict[str, Any]] | None:
         """The active set through the filter endpoint, sliced by creation date so that no query passes
         its page cap (learned from the pages it refuses), whatever the size of the helpdesk."""
         terms = " OR ".join(f"status:{s}" for s in sorted(statuses))
         found: dict[int, dict[str, Any]] = {}
         for scope in self.scopes:
             try:
-                part = sliced(lambda since, until: self._filter(terms, since, until, scope))
+                part = sliced(lambda since, until: self._filter(terms, since, until, scope), created=created,
+                              per_slice=PLANNED_SHARE * self.filter_pages * FILTER_PAGE // 100)
             except (NotFound, BadRequest) as error:
                 logger.info("the filter endpoint cannot list the active tickets (%s): a full listing instead", error)
                 return None

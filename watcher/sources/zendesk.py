@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from ticketdash import timefmt
 from ticketdash.names import Names
 from watcher.client import ApiClient
 from watcher.transport import ApiError, Pacer, SourceError
-from watcher.sources import ClientSource, check_page, sliced, that_ticket
+from watcher.sources import PLANNED_SHARE, ClientSource, check_page, sliced, that_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ class ZendeskSource(ClientSource):
             params = {"cursor": cursor, "include": "slas"}
         raise ApiError(f"the incremental export has more than {MAX_PAGES} pages; it looks endless")
 
-    def active(self, statuses: set[int]) -> dict[int, dict[str, Any]] | None:
-        return sliced(self._search)
+    def active(self, statuses: set[int], created: Sequence[date] = ()) -> dict[int, dict[str, Any]] | None:
+        return sliced(self._search, created=created, per_slice=PLANNED_SHARE * self.search_cap // 100)
 
     def _search(self, since: date | None, until: date | None) -> dict[int, dict[str, Any]] | None:
         query = "type:ticket status<solved"
