@@ -169,6 +169,22 @@ def test_freshdesk_active_set_is_sliced_under_the_search_cap(freshdesk: FakeFres
     assert set(on_disk(syncer)) == set(range(1, 201, 2)) and not syncer.unconfirmed
 
 
+def test_the_known_tickets_plan_the_slices_so_that_no_call_is_a_probe() -> None:
+    days = [date(2026, 1, 1) + timedelta(days=n % 300) for n in range(3000)]  # 3,000 active over 300 days
+    cap, asked = 1200, []
+
+    def search(since: date | None, until: date | None) -> dict[int, dict[str, Any]] | None:
+        asked.append((since, until))
+        inside = [n for n, day in enumerate(days) if (since is None or day >= since) and (until is None or day <= until)]
+        return None if len(inside) > cap else {n: {"id": n} for n in inside}
+
+    assert len(sliced(search, last=date(2026, 12, 31), created=sorted(days), per_slice=840)) == 3000
+    assert len(asked) == 4  # 3,000 / 840: four slices, each under the cap, no probe
+    asked.clear()
+    assert len(sliced(search, last=date(2026, 12, 31))) == 3000  # without a plan: probes and halves
+    assert len(asked) > 4
+
+
 def test_sliced_search_gives_up_on_a_day_too_big_to_slice() -> None:
     asked = []
 
