@@ -189,3 +189,14 @@ def test_a_push_through_nginx_reaches_the_receiver_and_nothing_else_does(gui_ser
     assert requests.post(f"{https}/hooks/zendesk", json={"ticket_id": 4}, headers={HEADER: SECRET}, verify=cert,
                          timeout=5).status_code in (404, 405)  # only the one path reaches the receiver
     assert hooks.pushes.take(10) == []
+
+
+def test_a_flood_of_forged_pushes_is_one_log_line(pushed, caplog) -> None:
+    import logging
+
+    hooks = pushed()
+    with caplog.at_level(logging.INFO, logger="watcher.hooks"):
+        statuses = {hooks.post({"ticket_id": n}, secret="forged-secret-000000").status_code for n in range(200)}
+    assert statuses == {401}
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 1 and "forged" not in caplog.text

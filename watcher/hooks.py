@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -108,6 +109,8 @@ class Receiver:
         self.pushes = pushes
         self.held_until = held_until  # while the account is rate limited, pushes are refused (503)
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.lock = threading.Lock()
+        self.refusals, self.logged_at = 0, float("-inf")
         self.server = ThreadingHTTPServer((host, port), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
@@ -125,6 +128,16 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+    def refused(self, status: int, client: str) -> None:
+        """Log refusals at most once a minute, with how many: a flood of forged pushes must not flood the log."""
+        with self.lock:
+            self.refusals += 1
+            now = time.monotonic()
+            if now - self.logged_at < 60:
+                return
+            count, self.refusals, self.logged_at = self.refusals, 0, now
+        logger.warning("%d push(es) refused in the last minute (the last: %d from %s)", count, status, client)
 
     def answer(self, path: str, headers: Any, body: bytes | None) -> tuple[int, dict[str, str]]:
         """The status (and headers) for one POST: 202 queued, 4xx refused, 503 later."""
@@ -168,7 +181,7 @@ class Receiver:
                     body = self.rfile.read(size) if 0 <= size <= MAX_BODY else None
                     status, extra = receiver.answer(self.path, self.headers, body)
                     if status not in (202, 503):
-                        logger.info("push refused (%d) from %s", status, self.client_address[0])
+                        receiver.refused(status, self.client_address[0])
                     self._reply(status, extra)
                 finally:
                     receiver.slots.release()
