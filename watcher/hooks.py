@@ -100,6 +100,14 @@ class Pushes:
                 self.wake.set()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that timed out or hung up is no traceback on stderr: a line at debug level."""
+        logger.debug("push connection from %s ended badly", client_address[0], exc_info=True)
+
+
 class Receiver:
     """The webhook endpoint on *host*:*port*, in its own threads; it only ever queues an id."""
 
@@ -111,8 +119,7 @@ class Receiver:
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.lock = threading.Lock()
         self.refusals, self.logged_at = 0, float("-inf")
-        self.server = ThreadingHTTPServer((host, port), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
                                        name="webhook receiver", daemon=True)
 
