@@ -305,9 +305,8 @@ class FakeFreshservice:
         found = [t for t in self.tickets.values()
                  if t["status"] in statuses and not t["deleted"] and not t["spam"] and scope(t)]
         for op, day in re.findall(r"created_at:([<>])'([\d-]+)'", match.group(2)):
-            limit = date.fromisoformat(day)
-            found = [t for t in found if (parse_iso(t["created_at"]).date() >= limit if op == ">"
-                                          else parse_iso(t["created_at"]).date() <= limit)]
+            limit = date.fromisoformat(day).isoformat()
+            found = [t for t in found if (_day(t["created_at"]) >= limit if op == ">" else _day(t["created_at"]) <= limit)]
         try:
             page = int(query.get("page", 1))
         except ValueError:
@@ -354,6 +353,13 @@ def generated(fake: Any, total: int, active: int, days: int, requesters: int, se
         updated = created + (now - created) * rnd.uniform(0.0, 1.0)
         yield n, rnd, {"id": n, "created_at": iso(created), "updated_at": iso(updated - timedelta(minutes=10)),
                        "open": n in open_ids, "subject": f"Generated ticket {n} " + "lorem ipsum " * rnd.randint(1, 6)}
+
+
+def _day(moment: str) -> str:
+    """The UTC day of a timestamp, as ``YYYY-MM-DD`` (cheap for the fakes' own ``...Z`` form)."""
+    if moment.endswith("Z") and len(moment) == 20:
+        return moment[:10]
+    return parse_iso(moment).date().isoformat()
 
 
 def _validation(field: str, code: str) -> dict[str, Any]:
