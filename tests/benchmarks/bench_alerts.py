@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tests.benchmarks.common import idle_cpu_per_hour, median, percentile, quiet_helpdesk, stop_and_peak_rss_mb, table
-from tests.helpers import iso_in, put_ticket, start_module, ticket, wait_for, write_config
+from tests.helpers import iso_in, put_ticket, site_config, start_module, ticket, wait_for
 from tests.receiver import Receiver
 
 TICKETS = 1_000
@@ -27,8 +27,7 @@ def main() -> str:
     root = Path(tempfile.mkdtemp(prefix="bench-alerts-"))
     folder = quiet_helpdesk(root, TICKETS)
     receiver = Receiver()
-    config = write_config(root / "config", {
-        "freshservice": {"domain": "bench.freshservice.com"}, "paths": {"tickets": "../tickets"}}, token=None)
+    config = site_config(root / "config")
     with config.open("a") as f:
         f.write(f'\n[[alerts.routes]]\nurls = ["{receiver.url()}"]\nstates = ["fr_overdue", "overdue"]\n')
     process = start_module("alerts", "--config", str(config))

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.benchmarks.common import idle_cpu_per_hour, median, percentile, quiet_helpdesk, stop_and_peak_rss_mb, table
-from tests.helpers import FakeLights, iso_in, put_ticket, start_module, ticket, write_config, wait_for
+from tests.helpers import FakeLights, iso_in, put_ticket, site_config, start_module, ticket, wait_for
 
 TICKETS = 1_000
 CHANGES = 50
@@ -27,9 +27,7 @@ def main() -> str:
     folder = quiet_helpdesk(root, TICKETS)
     lights = FakeLights(root / "hid")
     lights.plug()
-    config = write_config(root / "config", {
-        "freshservice": {"domain": "bench.freshservice.com"}, "paths": {"tickets": "../tickets"},
-        "blinky": {"device": "luxafor"}}, token=None)
+    config = site_config(root / "config", blinky={"device": "luxafor"})
     process = start_module("blinky", "--config", str(config), env=lights.env())
     log = lights.root / "writes.jsonl"
     try:
