@@ -3,32 +3,32 @@
 Ticket subjects are written by customers. Apprise is always given plain
 text (it escapes for the services that read markup, such as Slack), and
 before that every control and bidirectional-override character is removed,
-whitespace collapsed and Markdown link syntax broken, so a subject can
-neither fake lines, reverse what a reader sees, nor become a link in a
-Teams card.
+whitespace collapsed, Markdown link syntax broken and mentions defused, so
+a subject can neither fake lines, reverse what a reader sees, become a link
+in a Teams card, nor notify a whole channel or a person (``@everyone``, ``<@U1>``).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Any, Iterable
 
 from ticketdash.board import PRIORITY_NAMES, Row
 from ticketdash.states import WORDS
+from ticketdash.text import one_line
 
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_MENTION = re.compile(r"(?<![\w.+-])@(?=\w)")  # @everyone, @here, @channel, @all, @name; not a@b.example
+# <@U1> (Slack, Discord), <@&1> (a Discord role), <at> (Teams); Slack's <!channel> Apprise escapes itself
+_TAG = re.compile(r"<(?=@|at>)", re.IGNORECASE)
 
 
 def clean(text: Any, limit: int = 160) -> str:
-    """Customer text made safe to show as one plain line."""
-    if not isinstance(text, str):
-        return ""
-    text = _INVISIBLE.sub("", text)
-    text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in text)
-    text = " ".join(text.split())
+    """Customer text made safe to show as one plain line in any chat: no line breaks, no reversed text,
+    no link, and no mention (the "@" of a mention becomes a full-width "＠", which notifies nobody)."""
+    text = one_line(text)
     text = text.replace("](", "] (")  # no Markdown link where a service renders Markdown (Teams' cards)
+    text = _MENTION.sub("\uff20", _TAG.sub("\u2039", text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -44,7 +44,11 @@ class Access:
         return hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), self.key.reveal().encode())
 
     def admitted(self, request: Request) -> bool:
-        if self.key is None or request.path.startswith(OPEN_PATHS):
+        return request.path.startswith(OPEN_PATHS) or self.holds_key(request)
+
+    def holds_key(self, request: Request) -> bool:
+        """Whether *request* shows the key (cookie, bearer or ``?key=``), or none is needed."""
+        if self.key is None:
             return True
         if hmac.compare_digest(request.cookies.get(COOKIE, "").encode("utf-8", "surrogateescape"), self.token.encode()):
             return True

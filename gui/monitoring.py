@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from gui.metrics import exposition
 from gui.site import site
@@ -12,11 +12,18 @@ bp = Blueprint("monitoring", __name__)
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """200 only when the data is fit to be shown; 503 (same body) when stale or broken."""
+    """200 only when the data is fit to be shown; 503 (same body) when stale or broken.
+
+    Open to monitors; without the key (when there is one) it says only ok, stale or error: the reason
+    can name the account and the watcher's error.
+    """
     verdict = site().board.rendered().verdict
-    body = jsonify(status=verdict.status, reason=verdict.reason, worst=verdict.worst,
-                   data_as_of=verdict.data_as_of, tickets=sum(verdict.counts.values()),
-                   unreadable=len(verdict.unreadable))  # open to monitors: counts, no ticket text
+    if site().access.holds_key(request):
+        body = jsonify(status=verdict.status, reason=verdict.reason, worst=verdict.worst,
+                       data_as_of=verdict.data_as_of, tickets=sum(verdict.counts.values()),
+                       unreadable=len(verdict.unreadable))  # counts, no ticket text
+    else:
+        body = jsonify(status=verdict.status)
     body.status_code = 200 if verdict.status == "ok" else 503
     return body
 

@@ -92,6 +92,18 @@ def test_a_breach_sends_one_message_with_the_ticket(site: Site, receiver: Receiv
     assert len(receiver.messages()) == 1
 
 
+def test_a_subject_cannot_notify_a_channel_or_anyone(site: Site, receiver: Receiver) -> None:
+    subject = "@everyone @here @channel @all <@U024BE7LH> <@&1234> <at>Ada</at> write ada@example.com"
+    put_ticket(site.tickets, ticket(7, subject=subject, **OVERDUE))
+    step(site.alerts())
+    (message,) = receiver.messages()
+    for text in (message["title"], message["message"]):
+        for mention in ("@everyone", "@here", "@channel", "@all", "<@U024BE7LH>", "<@&", "<at>"):
+            assert mention not in text, mention
+        assert "ada@example.com" in text  # an address is no mention and stays as written
+    assert message["title"].startswith("#7 Overdue: \uff20everyone \uff20here")
+
+
 def test_a_priority_the_route_excludes_sends_nothing(site: Site, receiver: Receiver) -> None:
     put_ticket(site.tickets, ticket(1, priority=1, **OVERDUE))
     step(site.alerts([{"urls": [receiver.url()], "states": ["overdue"], "priorities": [3, 4]}]))

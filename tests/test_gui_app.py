@@ -168,6 +168,19 @@ def test_kiosk_access_key(board_env) -> None:
     assert other.get("/?key=wrong").status_code == 401
 
 
+def test_healthz_without_the_key_says_only_ok_stale_or_error(board_env) -> None:
+    board_env.config_dir.mkdir(exist_ok=True)
+    (board_env.config_dir / "access_key.txt").write_text("tv-secret-1234567\n")
+    write_heartbeat(board_env.tickets, last_error="cannot reach acme.freshservice.com: timed out")
+    client = board_env.client()
+    anonymous = client.get("/healthz")
+    assert anonymous.status_code == 503 and anonymous.get_json() == {"status": "error"}
+    assert b"acme" not in anonymous.data
+    known = client.get("/healthz", headers={"Authorization": "Bearer tv-secret-1234567"})
+    assert known.status_code == 503 and "acme.freshservice.com" in known.get_json()["reason"]
+    assert known.get_json()["worst"] == "error"
+
+
 def test_network_allowlist(board_env) -> None:
     client = board_env.client(gui={"allow_networks": ["10.1.0.0/16"]})
     assert client.get("/", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
@@ -280,3 +293,11 @@ def test_the_factory_builds_the_app_from_a_mapping_with_its_blueprints(tmp_path)
         assert client.post("/api/board").status_code == 405  # no write path is open
     finally:
         app.extensions["ticketdash"].folder.stop()
+
+
+def test_a_right_to_left_override_stays_inside_its_field_on_the_ticket_page(board_env) -> None:
+    put_ticket(board_env.tickets, ticket(5, subject="\u202eevil override", description_text="\u202edescription"))
+    client = board_env.client()
+    page = client.get("/ticket/5?helpdesk=").get_data(as_text=True)
+    assert "<h1>#5 <bdi>\u202eevil override</bdi></h1>" in page  # the number is not reversed with it
+    assert "<bdi>\u202edescription</bdi>" in page

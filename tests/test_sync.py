@@ -235,6 +235,20 @@ def test_a_directory_far_larger_than_the_helpdesk_costs_one_page(fake: FakeFresh
     assert len(names.read_file(syncer.store.names_dir / "requesters.txt")) == 150
 
 
+@pytest.mark.parametrize("breaker", ["\n", "\r", "\r\n", "\u2028", "\u2029", "\x85", "\x0b", "\x1c"])
+def test_a_name_with_a_line_break_cannot_rename_anyone_else(fake: FakeFreshservice, tmp_path: Path,
+                                                            breaker: str) -> None:
+    fake.add_person("requester", 29000000001, f"Eve{breaker}29000000002:Mallory{breaker}# x")
+    fake.add_person("requester", 29000000002, "Ada")
+    fake.add_ticket(id=1, requester_id=29000000001)
+    fake.add_ticket(id=2, requester_id=29000000002)
+    syncer = make_syncer(fake, tmp_path)
+    syncer.cycle()
+    path = syncer.store.names_dir / "requesters.txt"
+    assert names.read_file(path) == {29000000001: "Eve 29000000002:Mallory # x", 29000000002: "Ada"}
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3  # the header and one line each
+
+
 def test_a_storm_of_faults_loses_no_active_ticket(fake: FakeFreshservice, tmp_path: Path) -> None:
     for n in range(1, 301):
         fake.add_ticket(id=n, status=2 if n % 3 else 4)

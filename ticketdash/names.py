@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from ticketdash.store import MAX_STATUS_BYTES, atomic_write, read_regular
+from ticketdash.text import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ def parse(text: str, source: str = "<text>") -> Names:
 
 
 def render(names: Names, header: str) -> str:
-    lines = [f"# {header}"] + [f"{key}:{name}" for key, name in sorted(names.items())]
+    """The file's text: one line per name, whatever the name holds (a line break cannot add a line)."""
+    lines = [f"# {header}"] + [f"{key}:{clean}" for key, name in sorted(names.items()) if (clean := one_line(name))]
     return "\n".join(lines) + "\n"
 
 
