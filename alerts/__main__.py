@@ -27,6 +27,8 @@ logger = logging.getLogger("alerts")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alerts", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="one step (judge, queue, deliver) and exit")
+    parser.add_argument("--test", nargs="?", const="", metavar="ROUTE",
+                        help="send a test message through every route (or the one named) and say which arrived")
     args, config = cli.command_line(parser, argv)
     running: list = []
     stop_asked = threading.Event()
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     urls = [url for route_urls in config.alert_urls.values() for url in route_urls] + list(config.agent_urls.values())
     logs.setup(config.logging.level, (config.api_key, config.access_key,
                                       *(Secret(piece) for url in urls for piece in secret_parts(url))))
+    if args.test is not None:
+        return send_test(config, args.test)
     try:  # one daemon per database: two would each deliver the same outbox
         owner = claim("alerts daemon", str(config.alerts.database))
     except Taken as error:
@@ -80,6 +84,27 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         alerts.close()
         owner.close()
+
+
+def send_test(config: configuration.Config, only: str) -> int:
+    """One test message through each channel of every route (or of the route *only*); 0 when all arrived.
+    Nothing is recorded: the daemon's database and outbox are not touched."""
+    from alerts.channels import Channels, shown
+
+    routes = [route for route in config.routes if not only or route.name == only]
+    if not routes:
+        known = ", ".join(route.name for route in config.routes) or "none configured"
+        print(f"{config.path}: [[alerts.routes]]: no route {only!r} (routes: {known})" if only
+              else f"{config.path}: no [[alerts.routes]] configured: nothing to test", file=sys.stderr)
+        return 2
+    channels, failed = Channels(0), 0
+    for route in routes:
+        for url in config.alert_urls[route.name]:
+            why = channels.send(url, "Ticket Dash: test message",
+                                f"A test of the alert route {route.name!r}: if you read this, it works.")
+            failed += why is not None
+            print(f"{route.name}: {shown(url)}: " + ("sent" if why is None else f"FAILED: {why}"), flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

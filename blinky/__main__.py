@@ -15,7 +15,7 @@ from ticketdash import logs
 from ticketdash.daemon import on_stop
 from ticketdash.owner import Taken, claim
 from blinky.daemon import Blinky, FolderSource, RemoteSource
-from blinky.device import Lights, load_hid
+from blinky.device import PRODUCT_ID, VENDOR_ID, Lights, load_hid
 
 logger = logging.getLogger("blinky")
 
@@ -36,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup(config.logging.level, (config.api_key, config.access_key))
 
     if args.list:
-        for info in lights.listing() if lights else []:
+        found = lights.listing() if lights else []
+        for info in found:
             print(f"{info['path']!r}  {info.get('product_string') or 'Luxafor'}")
+        if not found:
+            print(nothing_found(b.device, lights is not None))
         return 0
     try:  # before touching anything: a second copy leaves the first one's light and file alone
         held = [claim("blinky", f"the status file {b.status_file}")]
@@ -62,6 +65,18 @@ def main(argv: list[str] | None = None) -> int:
         blinky.switch_off()
         logger.info("stopped; light off")
     return 0
+
+
+def nothing_found(device: str, looked: bool) -> str:
+    """What --list says when it lists nothing: what it looked for, and what to check."""
+    if not looked:
+        return (f'no light looked for: [blinky] device = "{device}"' if device == "simulated"
+                else "no light looked for: the hidapi package is not installed (pip install hidapi)")
+    return (f"no Luxafor found (looked for USB {VENDOR_ID:04x}:{PRODUCT_ID:04x} through hidapi). Check:\n"
+            f"  - it is plugged in: lsusb | grep -i {VENDOR_ID:04x}:{PRODUCT_ID:04x}\n"
+            "  - this user may open it: the installer's udev rule /etc/udev/rules.d/70-ticketdash-luxafor.rules "
+            "(unplug and plug it in again after installing)\n"
+            "  - a virtual machine or container passes the USB device through")
 
 
 if __name__ == "__main__":

@@ -293,6 +293,24 @@ def test_a_bad_route_exits_2_naming_the_file_route_and_key(site: Site, route, ke
     assert str(path) in result.stderr and "#1 (pager)" in result.stderr and key in result.stderr
 
 
+def test_a_test_message_goes_through_each_channel_and_says_which_arrived(site: Site, receiver: Receiver) -> None:
+    path = site.config_file([{"name": "team", "urls": [receiver.url("team-token-abcdef123")], "states": ["overdue"]},
+                             {"name": "broken", "urls": ["json://127.0.0.1:9/secret-token-123456"],
+                              "states": ["overdue"]}])
+    result = run_module("alerts", "--config", str(path), "--test")
+    assert result.returncode == 1
+    assert "team: json://127.0.0.1/…: sent" in result.stdout and "broken: json://127.0.0.1/…: FAILED" in result.stdout
+    assert "secret-token-123456" not in result.stdout + result.stderr
+    assert "team-token-abcdef123" not in result.stdout + result.stderr
+    (message,) = receiver.messages()
+    assert message["title"] == "Ticket Dash: test message" and "'team'" in message["message"]
+    assert not (site.root / "state").exists()  # nothing recorded: no database, no outbox, no status
+    only = run_module("alerts", "--config", str(path), "--test", "team")
+    assert only.returncode == 0 and "broken" not in only.stdout and len(receiver.messages()) == 2
+    unknown = run_module("alerts", "--config", str(path), "--test", "pager")
+    assert unknown.returncode == 2 and "no route 'pager' (routes: team, broken)" in unknown.stderr
+
+
 def test_the_process_alerts_live_and_stops_on_sigterm(site: Site, receiver: Receiver) -> None:
     put_ticket(site.tickets, ticket(1))
     path = site.config_file([{"urls": [receiver.url("t0k3n-abcdef-123456")], "states": ["fr_overdue", "overdue"]}])

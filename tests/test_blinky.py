@@ -237,3 +237,20 @@ def test_effects_override_only_what_they_name(tmp_path: Path) -> None:
                                 environ={})
     effects = config.effects
     assert effects["clear"] == parse_effect("blue") and effects["fr_overdue"] == parse_effect("strobe red")
+
+
+def test_list_names_each_light_or_says_what_to_check(tmp_path: Path, fake_lights) -> None:
+    from tests.helpers import run_module
+
+    config = site_config(tmp_path / "config", blinky={"device": "auto"})
+    empty = run_module("blinky", "--config", str(config), "--list", env=fake_lights.env())
+    assert empty.returncode == 0
+    assert "no Luxafor found (looked for USB 04d8:f372 through hidapi)" in empty.stdout
+    assert "lsusb" in empty.stdout and "70-ticketdash-luxafor.rules" in empty.stdout
+    fake_lights.plug("1-2:1.0")
+    found = run_module("blinky", "--config", str(config), "--list", env=fake_lights.env())
+    assert found.returncode == 0 and "1-2:1.0" in found.stdout and "no Luxafor" not in found.stdout
+    assert fake_lights.writes() == []  # listing never lights anything
+    simulated = site_config(tmp_path / "sim", blinky={"device": "simulated"})
+    told = run_module("blinky", "--config", str(simulated), "--list", env=fake_lights.env())
+    assert told.returncode == 0 and 'no light looked for: [blinky] device = "simulated"' in told.stdout
