@@ -49,6 +49,7 @@ def create_app(config: Config) -> Flask:
                                         weekly=Weekly(live.folder.stores,
                                                       rules.Policy.from_settings(config.rules, config.gui)),
                                         access=access)
+    app.context_processor(lambda: {"demo": site().board.rendered().verdict.demo})  # every page says so
     app.before_request(_gatekeeper)
     app.after_request(_headers)
     for blueprint in (wall.bp, api.bp, monitoring.bp, summary_pages.bp):

@@ -117,6 +117,7 @@ class Board:
                        "last_attempt_at": _str(heartbeat.get("last_attempt_at")),
                        "last_error": _str(heartbeat.get("last_error")), "source": _str(heartbeat.get("source"))},
             "worst": verdict.worst,
+            "demo": verdict.demo,
             "counts": verdict.counts,
             "total": sum(verdict.counts.values()),
             "breached": verdict.breached,

@@ -21,9 +21,9 @@ def healthz() -> Response:
     if site().access.holds_key(request):
         body = jsonify(status=verdict.status, reason=verdict.reason, worst=verdict.worst,
                        data_as_of=verdict.data_as_of, tickets=sum(verdict.counts.values()),
-                       unreadable=len(verdict.unreadable))  # counts, no ticket text
+                       unreadable=len(verdict.unreadable), demo=verdict.demo)  # counts, no ticket text
     else:
-        body = jsonify(status=verdict.status)
+        body = jsonify(status=verdict.status, demo=verdict.demo)
     body.status_code = 200 if verdict.status == "ok" else 503
     return body
 

@@ -329,6 +329,7 @@ function tick() {
   $("next-breach").textContent = next ? duration(Math.max(0, Date.parse(next.due_at) - now)) : "";
   $("next-breach-ticket").textContent = next ? `${next.helpdesk ? next.helpdesk + " " : ""}#${next.id}` : "";
 
+  $("demo-ribbon").hidden = !board.demo;
   const health = board.health;
   const stale = $("stale-banner");
   stale.hidden = !board.stale;

@@ -174,7 +174,7 @@ def test_healthz_without_the_key_says_only_ok_stale_or_error(board_env) -> None:
     write_heartbeat(board_env.tickets, last_error="cannot reach acme.freshservice.com: timed out")
     client = board_env.client()
     anonymous = client.get("/healthz")
-    assert anonymous.status_code == 503 and anonymous.get_json() == {"status": "error"}
+    assert anonymous.status_code == 503 and anonymous.get_json() == {"status": "error", "demo": False}
     assert b"acme" not in anonymous.data
     known = client.get("/healthz", headers={"Authorization": "Bearer tv-secret-1234567"})
     assert known.status_code == 503 and "acme.freshservice.com" in known.get_json()["reason"]
@@ -301,3 +301,18 @@ def test_a_right_to_left_override_stays_inside_its_field_on_the_ticket_page(boar
     page = client.get("/ticket/5?helpdesk=").get_data(as_text=True)
     assert "<h1>#5 <bdi>\u202eevil override</bdi></h1>" in page  # the number is not reversed with it
     assert "<bdi>\u202edescription</bdi>" in page
+
+
+def test_demo_data_says_so_on_every_page_and_in_healthz(board_env) -> None:
+    write_heartbeat(board_env.tickets, source="demo", ticket_link="/ticket/{id}")
+    put_ticket(board_env.tickets, ticket(1))
+    client = board_env.client()
+    for path in ("/", "/summary", "/ticket/1"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'id="demo-ribbon" role="status">Demo data — not your helpdesk' in page, path
+    assert client.get("/healthz").get_json()["demo"] is True
+    assert board(client)["demo"] is True
+    write_heartbeat(board_env.tickets, source="freshservice")  # the admin connected the real helpdesk
+    wait_for(lambda: board(client)["demo"] is False, what="the real helpdesk")
+    assert 'id="demo-ribbon" role="status" hidden>' in client.get("/").get_data(as_text=True)
+    assert client.get("/healthz").get_json()["demo"] is False

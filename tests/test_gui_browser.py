@@ -85,11 +85,17 @@ def test_hostile_ticket_text_shows_as_text_and_runs_nothing(gui_server, page) ->
         assert link.get_attribute("href").startswith("https://acme.freshservice.com/a/tickets/")
 
 
-def test_stale_and_error_banners(gui_server, page) -> None:
+def one_ticket_wall(gui_server, page):
+    """A dashboard with one ticket, open in the browser."""
     server = gui_server().start()
     put_ticket(server.tickets, ticket(1))
     page.goto(server.url)
     page.wait_for_selector("tr[data-id='1']")
+    return server
+
+
+def test_stale_and_error_banners(gui_server, page) -> None:
+    server = one_ticket_wall(gui_server, page)
     assert page.locator("#stale-banner").is_hidden()
     write_heartbeat(server.tickets, last_success_at=iso_in(minutes=-20))
     banner = page.locator("#stale-banner")
@@ -129,3 +135,14 @@ def test_virtual_light_follows_blinky(gui_server, page) -> None:
     page.wait_for_function("() => document.querySelector('#light-label').textContent.includes('desk light: stale')",
                            timeout=5000)
     assert page.locator("#light").get_attribute("data-state") == "warning"
+
+
+def test_the_demo_ribbon_follows_the_data(gui_server, page) -> None:
+    server = one_ticket_wall(gui_server, page)
+    assert page.locator("#demo-ribbon").is_hidden()
+    write_heartbeat(server.tickets, source="demo")
+    page.wait_for_selector("#demo-ribbon", state="visible", timeout=10_000)
+    assert page.locator("#demo-ribbon").inner_text().lower() == "demo data — not your helpdesk"
+    write_heartbeat(server.tickets, source="freshservice")
+    page.wait_for_selector("#demo-ribbon", state="hidden", timeout=10_000)
+    assert page.errors == []

@@ -117,6 +117,7 @@ class Verdict:
     oldest_breach: Row | None = None  # the breach that has lasted longest
     breached: int = 0
     helpdesks: list[dict[str, Any]] = field(default_factory=list)  # each helpdesk's health, with [helpdesks]
+    demo: bool = False  # some of this data comes from the built-in demo helpdesk, not a real one
 
     def rows(self) -> Iterator[Row]:
         for key, _ in SECTIONS:
@@ -236,6 +237,7 @@ class Judge:
             helpdesks=[{"name": v.helpdesk, "status": st, "reason": why,
                         "data_as_of": (v.heartbeat or {}).get("last_success_at")}
                        for v, st, why, _ in healths if v.helpdesk],
+            demo=any((v.heartbeat or {}).get("source") == "demo" for v in views),
         )
 
     def _row(self, ref: tuple[str, int], t: Ticket, names: Mapping[str, Any], desk: Desk, now: datetime) -> Row:
