@@ -35,6 +35,7 @@ class Decision:
     state: str
     reason: str
     wake_at: datetime | None = None  # when time alone can change it
+    demo: bool = False  # the data is the built-in demo helpdesk's
 
 
 class Source(Protocol):
@@ -63,7 +64,7 @@ class FolderSource:
 
     def decide(self, now: datetime) -> Decision:
         verdict = self.board.verdict(now, self.keep)
-        return Decision(verdict.worst, verdict.reason, verdict.valid_until)
+        return Decision(verdict.worst, verdict.reason, verdict.valid_until, verdict.demo)
 
 
 class RemoteSource:
@@ -83,6 +84,7 @@ class RemoteSource:
             self.session.headers["Authorization"] = f"Bearer {key}"
         self.etag: str | None = None
         self.worst: str | None = None
+        self.demo = False
         self.last_ok = float("-inf")
         self.problem = "no answer from the dashboard yet"
 
@@ -103,7 +105,8 @@ class RemoteSource:
             return
         if response.status_code == 200:
             try:
-                worst = response.json()["worst"]
+                answer = response.json()
+                worst = answer["worst"]
                 if worst not in states.SEVERITY:
                     raise ValueError(f"unknown state {str(worst)[:40]!r}")
             except (ValueError, KeyError, TypeError, RecursionError) as error:  # an answer it cannot read: error now
@@ -111,7 +114,7 @@ class RemoteSource:
                 self._problem(f"cannot read the answer of {self.url}: {str(error)[:200] or type(error).__name__}")
                 self.last_ok = time.monotonic()
                 return
-            self.worst, self.etag = worst, response.headers.get("ETag")
+            self.worst, self.etag, self.demo = worst, response.headers.get("ETag"), answer.get("demo") is True
         self.last_ok, self.problem = time.monotonic(), ""
 
     def _problem(self, problem: str) -> None:
@@ -125,7 +128,7 @@ class RemoteSource:
         silent = time.monotonic() - self.last_ok > 3 * self.poll_seconds
         if self.worst is None or silent:
             return Decision("stale", self.problem or "the dashboard stopped answering", again)
-        return Decision(self.worst, self.problem, again)
+        return Decision(self.worst, self.problem, again, self.demo)
 
 
 class Blinky(WakeLoop):
@@ -141,9 +144,12 @@ class Blinky(WakeLoop):
         self.sent_at = float("-inf")
         self.status: dict[str, Any] = {}
 
-    def effect_for(self, state: str, now: datetime) -> Effect:
+    def effect_for(self, state: str, now: datetime, demo: bool = False) -> Effect:
+        """The state's effect; dim and steady in quiet hours, and on a real light showing the demo
+        helpdesk (a desk must not strobe red for simulated breaches) unless ``demo_light`` asks."""
         effect = self.effects[state]
-        if in_quiet_hours(self.config.blinky.quiet_hours, now.astimezone().time()):
+        calm = demo and self.lights is not None and not self.config.blinky.demo_light
+        if calm or in_quiet_hours(self.config.blinky.quiet_hours, now.astimezone().time()):
             return effect.quiet(self.config.blinky.quiet_brightness)
         return effect
 
@@ -159,20 +165,21 @@ class Blinky(WakeLoop):
             logger.exception("judging the board failed; the light shows error")
             decision = Decision("error", f"internal error while judging: {type(error).__name__}",
                                 now + timedelta(seconds=LOOK_FOR_LIGHT_SECONDS))
-        effect = self.effect_for(decision.state, now)
+        effect = self.effect_for(decision.state, now, decision.demo)
         resend_due = time.monotonic() - self.sent_at >= self.config.blinky.resend_seconds
         lost = self.lights is not None and self.lights.missing()
         if (decision.state, effect) != self.shown or resend_due or lost:
             if (decision.state, effect) != self.shown:
                 logger.info("light: %s (%s)%s", decision.state, effect, f": {decision.reason}" if decision.reason else "")
-            self.show(decision.state, effect, decision.reason)
+            self.show(decision.state, effect, decision.reason, decision.demo)
         return decision
 
-    def show(self, state: str, effect: Effect, reason: str) -> None:
+    def show(self, state: str, effect: Effect, reason: str, demo: bool = False) -> None:
         written = self.lights.show(effect) if self.lights is not None else 0
         self.shown, self.sent_at = (state, effect), time.monotonic()
         status = {"state": state, "effect": str(effect), "rgb": list(effect.rgb), "strobe": effect.strobe,
-                  "device": "luxafor" if written else "simulated", "lights": written, "reason": reason}
+                  "device": "luxafor" if written else "simulated", "lights": written, "reason": reason,
+                  "demo": demo}
         if status != self.status:
             self.status = status
             write_status(self.config.blinky.status_file, {**status, "since": timefmt.format(self.clock())})

@@ -137,6 +137,22 @@ def test_quiet_hours_dim_and_never_strobe(tmp_path: Path, fake_lights) -> None:
         assert run.status()["strobe"] is False
 
 
+@pytest.mark.parametrize("demo_light, expected", [(False, bytes.fromhex("00 01 ff 33 00 00 00 00 00")),
+                                                   (True, None)])
+def test_a_real_light_stays_calm_for_the_demo_helpdesk(tmp_path: Path, fake_lights, demo_light: bool,
+                                                       expected: bytes | None) -> None:
+    fake_lights.plug()
+    folder = folder_with(tmp_path, ticket(1, due_by=iso_in(hours=-1)))
+    write_heartbeat(folder, source="demo")
+    with Running(tmp_path, fake_lights.module(), quiet_brightness=0.2, demo_light=demo_light) as run:
+        wait_for(lambda: run.status().get("state") == "overdue", what="the status file")
+        assert run.status()["demo"] is True
+        if expected is None:  # asked for: the demo's breaches strobe like real ones
+            assert run.status()["strobe"] is True and last(fake_lights)[1] == 3
+        else:  # dim and steady: a desk does not flash red for simulated breaches
+            assert last(fake_lights) == expected and run.status()["strobe"] is False
+
+
 @pytest.mark.parametrize("window, now, quiet", [
     ("19:00-07:00", "23:00", True), ("19:00-07:00", "06:59", True), ("19:00-07:00", "07:00", False),
     ("12:00-13:00", "12:30", True), ("12:00-13:00", "13:30", False), ("", "03:00", False),

@@ -210,6 +210,8 @@ class BlinkySettings(_Section):
     quiet_hours: Window | None = _setting(None, "e.g. 19:00-07:00: dim and never strobing then (local time)",
                                           parse=timefmt.parse_quiet_hours)
     quiet_brightness: float = _setting(0.15, "brightness during quiet hours, 0-1", min=0.0, max=1.0)
+    demo_light: bool = _setting(False, "show the built-in demo helpdesk's states on a real light at full strength "
+                                       "(by default it stays dim and steady)")
     resend_seconds: float = _setting(60.0, "re-send the state this often (a light that lost power)", min=1.0)
     debounce_seconds: float = _setting(0.1, "wait this long after a file event for more", min=0.0)
     rescan_seconds: float = _setting(300.0, "full re-read of tickets/ as a safety net", min=1.0)
