@@ -274,8 +274,14 @@ install_all() {
         install -d -m 0755 "$ROOT/etc/nginx/sites-available" "$ROOT/etc/nginx/sites-enabled"
         render "$SRC/startup/nginx-ticketdash.conf" "$ROOT$SITE" 0644
         ln -sfn "$SITE" "$ROOT/etc/nginx/sites-enabled/ticketdash"
-        rm -f "$ROOT/etc/nginx/sites-enabled/default"
-        if [ "$STAGED" -eq 0 ] && [ ! -e "$CONFIG/cert.pem" ]; then
+        say "  nginx: enabled the site ticketdash ($SITE)"
+        if [ -e "$ROOT/etc/nginx/sites-enabled/default" ] || [ -L "$ROOT/etc/nginx/sites-enabled/default" ]; then
+            rm -f "$ROOT/etc/nginx/sites-enabled/default"
+            say "  nginx: disabled the site default (it would answer port 80 first); /etc/nginx/sites-available/default is kept"
+        fi
+        if [ "$STAGED" -eq 1 ]; then
+            say "  (staged: skipped) the self-signed certificate $CONFIG/cert.pem"
+        elif [ ! -e "$CONFIG/cert.pem" ]; then
             TICKETDASH_CONFIG="$CONFIG/ticketdash.toml" "$PREFIX/.venv/bin/python" -m gui.certificate \
                 --name "$(hostname -f 2>/dev/null || hostname)" --name "$(hostname)" --name localhost
         fi
@@ -289,12 +295,27 @@ install_all() {
     if [ "$START" -eq 1 ]; then
         for unit in "${UNITS[@]}"; do run systemctl enable "$unit.service"; run systemctl restart "$unit.service"; done
     fi
-    local host
+    local host ip base
     host="$(hostname -f 2>/dev/null || hostname)"
+    ip="$(hostname -I 2>/dev/null | awk '{print $1}')"
+    if [ "$NGINX" -eq 1 ]; then base="https://${ip:-$host}"; else base="http://${ip:-$host}:5001"; fi
     say ""
-    if [ "$NGINX" -eq 1 ]; then say "Dashboard: https://$host/"; else say "Dashboard: http://$host:5001/"; fi
-    say "Configure: $CONFIG/ticketdash.toml and $CONFIG/token.txt, then: sudo systemctl restart ticket-watcher"
-    say "Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -u ticket-alerts -f"
+    say "Dashboard: $base/   (also ${base/${ip:-$host}/$host}/ where the name resolves)"
+    say ""
+    say "Next steps:"
+    say "  1. Connect your helpdesk: $CONFIG/ticketdash.toml and $CONFIG/token.txt (README \"Connecting to"
+    say "     Freshservice\"), then: sudo systemctl restart ticket-watcher. A new configuration starts on the"
+    say "     demo helpdesk: the wall says DEMO until then."
+    say "  2. Health: curl -k $base/healthz   (200 and \"status\": \"ok\" when the data is current)"
+    if [ -s "$ROOT$CONFIG/access_key.txt" ]; then
+        say "  3. The TV: open $base/?key=<the key in $CONFIG/access_key.txt> once (docs/kiosk.md)"
+    else
+        say "  3. The TV: docs/kiosk.md. Anyone who can reach the dashboard sees the tickets until you put a"
+        say "     kiosk key in $CONFIG/access_key.txt (README \"HTTPS\")"
+    fi
+    say "  4. Alerts: routes in $CONFIG/ticketdash.toml, then test them:"
+    say "     sudo -u $USER_NAME $PREFIX/.venv/bin/python -m alerts --test --config $CONFIG/ticketdash.toml"
+    say "  5. Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -u ticket-alerts -f"
 }
 
 case "$ACTION" in

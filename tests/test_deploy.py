@@ -188,3 +188,20 @@ def test_install_help_is_honest() -> None:
     result = install("--help")
     assert result.returncode == 0 and "--add-helpdesk NAME" in result.stdout
     assert "set -euo" not in result.stdout and not result.stdout.startswith("#")
+
+
+def test_the_installer_says_what_it_changed_skipped_and_what_comes_next(tmp_path: Path) -> None:
+    stage = tmp_path / "stage"
+    default = stage / "etc" / "nginx" / "sites-enabled" / "default"
+    default.parent.mkdir(parents=True)
+    default.symlink_to("/etc/nginx/sites-available/default")
+    result = install("--root", str(stage), "--nginx")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert not default.is_symlink() and "nginx: disabled the site default" in out
+    assert "(staged: skipped) the self-signed certificate /etc/ticketdash/cert.pem" in out
+    for step in ("Next steps:", "/healthz", "docs/kiosk.md", "access_key.txt",
+                 "-m alerts --test --config /etc/ticketdash/ticketdash.toml", "journalctl"):
+        assert step in out, step
+    again = install("--root", str(stage), "--nginx")  # nothing left to disable: nothing said
+    assert again.returncode == 0 and "disabled the site default" not in again.stdout
