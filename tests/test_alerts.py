@@ -311,6 +311,24 @@ def test_a_test_message_goes_through_each_channel_and_says_which_arrived(site: S
     assert unknown.returncode == 2 and "no route 'pager' (routes: team, broken)" in unknown.stderr
 
 
+@pytest.mark.parametrize("kind", ["fifo", "directory", "binary"])
+def test_a_urls_file_that_is_not_a_readable_text_file_exits_2_at_once(site: Site, kind: str) -> None:
+    import os
+
+    urls = site.root / "config" / "alert_urls.txt"
+    urls.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(urls)  # opening it for reading would wait for a writer forever
+    elif kind == "directory":
+        urls.mkdir()
+    else:
+        urls.write_bytes(b"\xff\xfejson://x\n")
+    path = site.config_file([{"name": "pager", "urls_file": "alert_urls.txt", "states": ["overdue"]}])
+    result = run_module("alerts", "--config", str(path), "--once", timeout=20)
+    assert result.returncode == 2
+    assert "#1 (pager) urls_file:" in result.stderr and "cannot be read" in result.stderr
+
+
 def test_the_process_alerts_live_and_stops_on_sigterm(site: Site, receiver: Receiver) -> None:
     put_ticket(site.tickets, ticket(1))
     path = site.config_file([{"urls": [receiver.url("t0k3n-abcdef-123456")], "states": ["fr_overdue", "overdue"]}])

@@ -28,6 +28,7 @@ from ticketdash.settings import (SECTIONS, AlertSettings, BlinkySettings, Freshd
                                  RouteSettings, RulesSettings, SummarySettings, ViewSettings, WallSettings,
                                  WatcherSettings, ZendeskSettings)
 from ticketdash.states import BOARD_STATES
+from ticketdash.store import MAX_STATUS_BYTES, read_regular
 
 ACCOUNTS = {"freshservice": "freshservice", "freshdesk": "freshdesk", "zendesk": "zendesk", "demo": "freshservice"}
 ALL = ViewSettings(title="All tickets")  # the view every reader has: every ticket
@@ -206,11 +207,7 @@ def _webhook_secret(path: Path, watcher: WatcherSettings) -> Secret | None:
     if not watcher.webhook_port:
         return None
     where = f"{path}: [watcher] webhook_secret_file: {watcher.webhook_secret_file}"
-    try:
-        value = watcher.webhook_secret_file.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise ConfigError(f"{where}: cannot be read ({reason}); webhook_port needs it") from None
+    value = (_read(watcher.webhook_secret_file, where, "; webhook_port needs it") or "").strip()
     if len(value) < 16:
         raise ConfigError(f"{where}: needs a secret of at least 16 characters (python3 -c 'import secrets; "
                           f"print(secrets.token_urlsafe(24))')")
@@ -233,10 +230,7 @@ def _alert_urls(path: Path, routes: list[RouteSettings]) -> dict[str, tuple[str,
         urls = list(route.urls)
         if route.urls_file is not None:
             where = f"{path}: [[alerts.routes]] #{number} ({route.name}) urls_file: {route.urls_file}"
-            try:
-                lines = route.urls_file.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError) as error:
-                raise ConfigError(f"{where}: cannot be read ({error})") from None
+            lines = (_read(route.urls_file, where) or "").splitlines()
             from_file = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
             if not from_file:
                 raise ConfigError(f"{where}: has no URL")
@@ -250,12 +244,8 @@ def _agent_urls(path: Path, reminders: ReminderSettings) -> dict[int, str]:
     if reminders.agents_file is None:
         return {}
     where = f"{path}: [alerts.reminders] agents_file: {reminders.agents_file}"
-    try:
-        lines = reminders.agents_file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{where}: cannot be read ({error})") from None
     found = {}
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate((_read(reminders.agents_file, where) or "").splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -358,16 +348,28 @@ def _access_key(config: Path, path: Path) -> Secret | None:
     """The kiosk key: none when the file is absent; a file that is there but unusable is an error,
     never a silently open dashboard."""
     where = f"{config}: [gui] access_key_file: {path}"
-    try:
-        value = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    text = _read(path, where, "; the dashboard will not run open", missing_ok=True)
+    if text is None:
         return None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise ConfigError(f"{where}: cannot be read ({reason}); the dashboard will not run open") from None
+    value = text.strip()
     if not value:
         raise ConfigError(f"{where}: is empty; put a key in it or remove it")
     return Secret(value)
+
+
+def _read(file: Path, where: str, consequence: str = "", missing_ok: bool = False) -> str | None:
+    """A file the configuration names, as text; None when it is absent and may be. Anything else that
+    keeps it from being read (a FIFO, a directory, no permission, not UTF-8, over 1 MB) is a ConfigError
+    naming *where*."""
+    try:
+        return read_regular(file, MAX_STATUS_BYTES).decode("utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        reason = "not found"
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    raise ConfigError(f"{where}: cannot be read ({reason}){consequence}")
 
 
 def _build(path: Path, section: str, cls: type, values: dict[str, Any], framed: bool = False) -> Any:

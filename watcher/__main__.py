@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.once:
             return 0 if watcher.run_cycle() else 1
         pushes = None
-        if config.watcher.webhook_port and config.webhook_secret is not None:
+        if config.webhook_secret is not None:  # set exactly when [watcher] webhook_port is
             pushes = Pushes()
             try:
                 receiver = Receiver(config.watcher.webhook_host, config.watcher.webhook_port, config.webhook_secret,

@@ -177,10 +177,9 @@ class Watcher:
             self.run_cycle()
             due = time.monotonic() + interval
             while not stop.is_set() and (left := due - time.monotonic()) > 0:
-                if pushes is None or not pushes.wake.wait(left):
-                    stop.wait(max(0.0, due - time.monotonic()))
-                elif not self.run_pushes(pushes):  # the helpdesk is not answering: the next cycle will tell
-                    stop.wait(max(0.0, due - time.monotonic()))
+                if pushes is not None and pushes.wake.wait(left) and self.run_pushes(pushes):
+                    continue
+                stop.wait(max(0.0, due - time.monotonic()))  # no push, or the helpdesk is not answering
 
     def run_pushes(self, pushes: Pushes) -> bool:
         """Fetch the tickets pushes named (within the calls this minute leaves); False when a call failed."""
@@ -191,6 +190,10 @@ class Watcher:
         self.source.set_deadline(time.monotonic() + self.config.watcher.timeout_seconds * 2)
         try:
             result, left = self.syncer.refresh(ids)
+        except Exception:  # a bug or a full disk must not end the watcher: the next cycle will tell
+            logger.exception("fetching pushed tickets failed; they wait for the next cycle")
+            pushes.put_back(ids)
+            return False
         finally:
             self.source.set_deadline(None)
         pushes.put_back(left)

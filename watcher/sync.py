@@ -307,44 +307,42 @@ class Syncer:
         wanted = sorted(set(self.requester_of.values()) - known)
         # The setting, or whatever the tickets left of this minute's calls (keeping two for the next cycle).
         calls = max(self.settings.requester_lookups_per_cycle, self.source.usage.spare - 2)
-        added = False
-        if self.requester_pages is None and len(wanted) > BULK_NAMES:
-            # Many at once (a first sync): the helpdesk's list of requesters names 100 a call, for as long
-            # as its pages keep naming ours (across cycles); a directory far larger than the helpdesk
-            # stops after a page, and the rest are looked up one by one.
-            self.requester_pages = self.source.requesters()
-        if self.requester_pages is not None and wanted and calls > 0:
-            looking = set(wanted)
-            try:
-                for page in self.requester_pages:  # resumes where the last cycle stopped
-                    calls -= 1
-                    hits = {i: name for i, name in page.items() if i in looking}
-                    cached.update(hits)
-                    added = added or bool(hits)
-                    if len(hits) < BULK_HITS:
-                        self.requester_pages = iter(())
-                        break
-                    if calls <= 0:
-                        break
-            except SourceError:
-                if added:
-                    names.write_discovered(folder, "requesters", cached)
-                raise
-            wanted = [i for i in wanted if i not in cached]
-        budget = wanted[: max(0, calls)]
+        before = dict(cached)
         try:
+            calls = self._list_requesters(wanted, cached, calls)
+            wanted = [i for i in wanted if i not in cached]
+            budget = wanted[: max(0, calls)]
             for requester_id in budget:
                 found = self.source.requester(requester_id)
                 if found is None:
                     self.no_such_requester.add(requester_id)
                 else:
                     cached[requester_id] = found
-                    added = True
         finally:
-            if added:
+            if cached != before:  # what was found stays found, even when a call then failed
                 names.write_discovered(folder, "requesters", cached)
         if len(wanted) > len(budget):
             logger.info("%d requester names still to look up", len(wanted) - len(budget))
+
+    def _list_requesters(self, wanted: list[int], cached: Names, calls: int) -> int:
+        """Many to name at once (a first sync): the helpdesk's list of requesters names 100 a call, for as
+        long as its pages keep naming ours (across cycles); a directory far larger than the helpdesk stops
+        after a page, and the rest are looked up one by one. The calls left."""
+        if self.requester_pages is None and len(wanted) > BULK_NAMES:
+            self.requester_pages = self.source.requesters()
+        if self.requester_pages is None or not wanted:
+            return calls
+        looking = set(wanted)
+        for page in self.requester_pages:  # resumes where the last cycle stopped
+            calls -= 1
+            hits = {i: name for i, name in page.items() if i in looking}
+            cached.update(hits)
+            if len(hits) < BULK_HITS:
+                self.requester_pages = iter(())
+                break
+            if calls <= 0:
+                break
+        return calls
 
     def _note(self, ticket_id: int, ticket: dict[str, Any]) -> None:
         requester_id, status = ticket.get("requester_id"), ticket.get("status")
