@@ -26,7 +26,7 @@ def on_stop(stop: Callable[[], None]) -> None:
 
 
 def write_status(path: Path, status: dict[str, Any]) -> None:
-    """Say what a daemon is doing, atomically, in a file beside the tickets folder; a failure is a warning."""
+    """Say what a daemon is doing, atomically, in its status file; a failure to write is a warning."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, encode(status), prefix=STATUS_PREFIX)
