@@ -237,6 +237,8 @@ install_all() {
     done
     for file in setup.cfg pyproject.toml README.md; do install -m 0644 "$SRC/$file" "$ROOT$PREFIX/$file"; done
     install -m 0644 "$SRC/config/ticketdash.example.toml" "$ROOT$PREFIX/config/ticketdash.example.toml"
+    # Commands run by hand (watcher --check, alerts --test, gui keys) find the installed configuration.
+    ln -sfn "$CONFIG/ticketdash.toml" "$ROOT$PREFIX/config/ticketdash.toml"
     find "$ROOT$PREFIX" -name __pycache__ -prune -exec rm -rf {} +
     chmod -R u=rwX,go=rX "$ROOT$PREFIX"
     if [ "$STAGED" -eq 0 ]; then
@@ -304,8 +306,10 @@ install_all() {
     say ""
     say "Next steps:"
     say "  1. Connect your helpdesk: $CONFIG/ticketdash.toml and $CONFIG/token.txt (README \"Connecting to"
-    say "     Freshservice\"), then: sudo systemctl restart ticket-watcher. A new configuration starts on the"
-    say "     demo helpdesk: the wall says DEMO until then."
+    say "     Freshservice\"), check it (read-only, beside the running service):"
+    say "       sudo $PREFIX/.venv/bin/python -m watcher --check"
+    say "     then: sudo systemctl restart ticket-watcher. A new configuration starts on the demo helpdesk:"
+    say "     the wall says DEMO until then."
     say "  2. Health: curl -k $base/healthz   (200 and \"status\": \"ok\" when the data is current)"
     if [ -s "$ROOT$CONFIG/access_key.txt" ]; then
         say "  3. The TV: open $base/?key=<the key in $CONFIG/access_key.txt> once (docs/kiosk.md)"
@@ -314,7 +318,7 @@ install_all() {
         say "     kiosk key in $CONFIG/access_key.txt (README \"HTTPS\")"
     fi
     say "  4. Alerts: routes in $CONFIG/ticketdash.toml, then test them:"
-    say "     sudo -u $USER_NAME $PREFIX/.venv/bin/python -m alerts --test --config $CONFIG/ticketdash.toml"
+    say "     sudo -u $USER_NAME $PREFIX/.venv/bin/python -m alerts --test"
     say "  5. Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -u ticket-alerts -f"
 }
 

@@ -73,6 +73,7 @@ class FakeFreshservice:
         self.window_used = 0
         self.lock = threading.RLock()
         self.next_id = 1
+        self.me: int | None = None  # the agent id the key belongs to (GET agents/me); None: 404
         self.filter_max_pages = 40  # what /tickets/filter pages to (UNCONFIRMED for tickets: 10 or 40)
         self.server: ThreadingHTTPServer | None = None
         self.stopping = threading.Event()  # a slow answer ends when the server stops
@@ -222,6 +223,9 @@ class FakeFreshservice:
     def more_routes(self, parts: list[str], query: dict[str, str]) -> tuple[int, Any, dict[str, str], int]:
         if parts == ["tickets", "filter"]:
             return self._filter_tickets(query)
+        if parts == ["agents", "me"]:
+            person = self.agents.get(self.me) if self.me is not None else None
+            return (200, {"agent": person}, {}, 1) if person else (404, {}, {}, 1)
         if len(parts) == 2 and parts[0] in ("requesters", "agents") and parts[1].isdigit():
             table = self.requesters if parts[0] == "requesters" else self.agents
             person = table.get(int(parts[1]))

@@ -60,9 +60,13 @@ class FakeFreshdesk(FakeFreshservice):
     def wrap_ticket(body: dict[str, Any]) -> Any:
         return body  # Freshdesk's single ticket is bare
 
+
     def more_routes(self, parts: list[str], query: dict[str, str]) -> Answer:
         if parts == ["search", "tickets"]:
             return self._search(query)
+        if parts == ["agents", "me"]:
+            agent = self.agents.get(self.me) if self.me is not None else None
+            return (200, agent, {}, 1) if agent else (404, {}, {}, 1)
         if len(parts) == 2 and parts[0] == "contacts" and parts[1].isdigit():
             person = self.contacts.get(int(parts[1]))
             return (200, person, {}, 1) if person else (404, {}, {}, 1)
@@ -165,6 +169,9 @@ class FakeZendesk(FakeFreshservice):
             return self._export(query, slas)
         if parts == ["search.json"]:
             return self._search(query)
+        if parts == ["users", "me.json"]:
+            user = self.users.get(self.me) if self.me is not None else None
+            return 200, {"user": user or {"id": None, "name": "Anonymous user"}}, {}, 1
         if len(parts) == 2 and parts[0] == "tickets" and parts[1].removesuffix(".json").isdigit():
             ticket = self.tickets.get(int(parts[1].removesuffix(".json")))
             if ticket is None or ticket["status"] == "deleted":

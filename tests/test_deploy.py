@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.helpers import ROOT, start_module, wait_for
+from tests.helpers import KEY, ROOT, start_module, wait_for
 
 pytestmark = pytest.mark.slow
 UNITS = ("ticket-watcher", "ticket-dash", "blinky", "ticket-alerts")
@@ -80,6 +82,7 @@ def test_installer_places_every_file_with_its_permissions(staged: Path) -> None:
                  "config/ticketdash.example.toml"):
         assert (code / part).exists(), part
     assert not list(code.rglob("__pycache__")) and not (code / "tickets").exists()
+    assert (code / "config" / "ticketdash.toml").readlink() == Path("/etc/ticketdash/ticketdash.toml")
 
     from ticketdash import config as configuration
 
@@ -201,7 +204,34 @@ def test_the_installer_says_what_it_changed_skipped_and_what_comes_next(tmp_path
     assert not default.is_symlink() and "nginx: disabled the site default" in out
     assert "(staged: skipped) the self-signed certificate /etc/ticketdash/cert.pem" in out
     for step in ("Next steps:", "/healthz", "docs/kiosk.md", "access_key.txt",
-                 "-m alerts --test --config /etc/ticketdash/ticketdash.toml", "journalctl"):
+                 "sudo /opt/ticketdash/.venv/bin/python -m watcher --check",
+                 "sudo -u ticketdash /opt/ticketdash/.venv/bin/python -m alerts --test", "journalctl"):
         assert step in out, step
     again = install("--root", str(stage), "--nginx")  # nothing left to disable: nothing said
     assert again.returncode == 0 and "disabled the site default" not in again.stdout
+
+
+def test_the_readmes_check_command_works_on_an_installed_box(staged: Path, fake) -> None:
+    """README, "Connecting to Freshservice", step 4, as written, on the installed code and configuration."""
+    readme = (ROOT / "README.md").read_text()
+    command = "sudo /opt/ticketdash/.venv/bin/python -m watcher --check"
+    assert command in readme
+    etc = staged / "etc" / "ticketdash"
+    config = etc / "ticketdash.toml"
+    text = config.read_text().replace('source = "demo"', 'source = "freshservice"')
+    text = text.replace('domain = "your-account.freshservice.com"',
+                        f'domain = "acme.freshservice.com"\nbase_url = "{fake.base_url}"')
+    config.write_text(text)
+    (etc / "token.txt").write_text(KEY + "\n")
+    code = staged / "opt" / "ticketdash"
+    link = code / "config" / "ticketdash.toml"
+    link.unlink()
+    link.symlink_to(config)  # what /etc/ticketdash/ticketdash.toml is on the box itself
+    fake.add_ticket(id=1)
+    program = command.split()[1:]
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(code)}
+    result = subprocess.run([sys.executable, *program[1:]], capture_output=True, text=True, cwd=code, env=env,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"{fake.base_url.removeprefix('http://')}: 1 active tickets visible")
+    assert not (staged / "var" / "lib" / "ticketdash" / "tickets" / "_watcher.json").exists()

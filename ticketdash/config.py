@@ -107,8 +107,9 @@ class Config:
 
 
 def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
-    """Read, check and resolve the configuration at *path*."""
-    path = Path(path).absolute()
+    """Read, check and resolve the configuration at *path*. A link is followed first: an installed
+    box links the code's config/ticketdash.toml to /etc/ticketdash, and paths are relative to that."""
+    path = Path(path).resolve()
     return build(read(path), path, os.environ if environ is None else environ)
 
 

@@ -1,4 +1,4 @@
-"""``python -m watcher [--config FILE] [--once]``.
+"""``python -m watcher [--config FILE] [--once | --check]``.
 
 Exit status: 0 success, 2 unusable configuration or arguments (one line on
 stderr naming the file and key), 1 when ``--once`` could not complete a cycle.
@@ -11,12 +11,14 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 from ticketdash import cli
 from ticketdash import config as configuration
 from ticketdash import logs
 from ticketdash.daemon import on_stop
 from ticketdash.store import StoreError, TicketStore
+from watcher.check import check
 from watcher.daemon import Stopped, Watcher, make_source, stoppable_sleep
 from watcher.hooks import Pushes, Receiver
 
@@ -25,7 +27,10 @@ logger = logging.getLogger("watcher")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m watcher", description=__doc__.splitlines()[0])
-    parser.add_argument("--once", action="store_true", help="run one cycle and exit (0 ok, 1 failed)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="run one cycle and exit (0 ok, 1 failed)")
+    mode.add_argument("--check", action="store_true",
+                      help="ask the helpdesk what the key can see, and write nothing (0 ok, 1 not working)")
     args, config = cli.command_line(parser, argv)
     try:
         if config.watcher.source != "demo":
@@ -34,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     logs.setup(config.logging.level, (config.api_key, config.webhook_secret))
+    if args.check:
+        source = make_source(config, time.sleep)
+        try:
+            return check(config, source, sys.stdout)
+        finally:
+            source.close()
 
     store = TicketStore(config.paths.tickets)
     try:

@@ -62,6 +62,12 @@ class Source(Protocol):
     def requesters(self) -> Iterator[Names]:
         """Every requester the helpdesk lists, a page (one call) at a time; nothing when it cannot."""
 
+    def visible(self) -> int:
+        """How many active tickets the key can see, from one search per scope (``watcher --check``)."""
+
+    def owner(self) -> str | None:
+        """Whose key this is, when the helpdesk says (``watcher --check``); None when it does not."""
+
     def close(self) -> None: ...
 
     checkpoint: str | None  # where an incremental export stopped, kept in the heartbeat across restarts
@@ -100,6 +106,14 @@ class ClientSource:
 
     def requesters(self) -> Iterator[Names]:
         return iter(())
+
+
+def total_of(body: dict[str, Any], key: str, path: str) -> int:
+    """The match count a search answer carries under *key*."""
+    total = body.get(key)
+    if type(total) is not int or total < 0:
+        raise ApiError(f"GET {path}: malformed response (no {key})")
+    return total
 
 
 def that_ticket(found: Any, ticket_id: int, path: str) -> dict[str, Any]:

@@ -88,6 +88,12 @@ class DemoSource:
         self.usage.calls += 1
         return {i: dict(t) for i, t in self.store.items() if t["status"] in statuses}
 
+    def visible(self) -> int:
+        return sum(1 for t in self.store.values() if t["status"] not in self.done)
+
+    def owner(self) -> str | None:
+        return None
+
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         self.usage.calls += 1
         found = self.store.get(ticket_id)

@@ -23,7 +23,7 @@ from ticketdash.names import DEFAULT_STATUSES, Names
 from watcher.client import ApiClient, BadRequest, NotFound
 from watcher.transport import SourceError
 from watcher.sources import (BEGINNING, PLANNED_SHARE, ClientSource, check_page, counted, dated, sliced,
-                             that_ticket)
+                             that_ticket, total_of)
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,14 @@ class FreshdeskSource(ClientSource):
         query = dated(terms, since, until)
         return counted(lambda number: self.client.get("search/tickets", {"query": f'"{query}"', "page": number}),
                        "results", SEARCH_PAGE * self.search_max_pages, self.search_max_pages, "search")
+
+    def visible(self) -> int:
+        terms = " OR ".join(f"status:{s}" for s in sorted(self.usual_active))
+        return total_of(self.client.get("search/tickets", {"query": f'"{terms}"', "page": 1}), "total", "search/tickets")
+
+    def owner(self) -> str | None:
+        agent = self.client.find("agents/me") or {}
+        return _contact_name(agent["contact"]) if isinstance(agent.get("contact"), dict) else None
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         found = self.client.find(f"tickets/{ticket_id}", {"include": "stats"})

@@ -10,7 +10,7 @@ from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
 from watcher.client import ApiClient, BadRequest, NotFound
 from watcher.sources import (BEGINNING, PLANNED_SHARE, ClientSource, check_page, counted, dated, person_name, sliced,
-                             that_ticket)
+                             that_ticket, total_of)
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,15 @@ class FreshserviceSource(ClientSource):
             return counted(page, "tickets", self.filter_pages * FILTER_PAGE, self.filter_pages, "filter")
         except _PastTheCap:
             return None
+
+    def visible(self) -> int:
+        terms = " OR ".join(f"status:{s}" for s in sorted(self.usual_active))
+        return sum(total_of(self.client.get("tickets/filter", self._scoped({"query": f'"{terms}"', "page": 1}, scope)),
+                            "total", "tickets/filter") for scope in self.scopes)
+
+    def owner(self) -> str | None:
+        person = (self.client.find("agents/me") or {}).get("agent")
+        return person_name(person) if isinstance(person, dict) else None
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         body = self.client.find(f"tickets/{ticket_id}", {"include": "stats"})

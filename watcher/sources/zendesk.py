@@ -25,7 +25,7 @@ from ticketdash import timefmt
 from ticketdash.names import Names
 from watcher.client import ApiClient
 from watcher.transport import ApiError, Pacer, SourceError
-from watcher.sources import PLANNED_SHARE, ClientSource, check_page, sliced, that_ticket
+from watcher.sources import PLANNED_SHARE, ClientSource, check_page, sliced, that_ticket, total_of
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,14 @@ class ZendeskSource(ClientSource):
         if len(seen) != count:
             raise SourceError(f"the search listed {len(seen)} active tickets but said there are {count}")
         return found
+
+    def visible(self) -> int:
+        return total_of(self.client.get("search.json", {"query": "type:ticket status<solved", "per_page": 1}),
+                        "count", "search.json")
+
+    def owner(self) -> str | None:
+        user = (self.client.find("users/me.json") or {}).get("user")
+        return str(user["name"]) if isinstance(user, dict) and user.get("name") and user.get("id") else None
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         body = self.client.find(f"tickets/{ticket_id}.json", {"include": "slas"})
