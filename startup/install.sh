@@ -51,6 +51,7 @@ UNITS=(ticket-watcher ticket-dash blinky ticket-alerts)
 UNIT_DIR=/etc/systemd/system
 UDEV_RULE=/etc/udev/rules.d/70-ticketdash-luxafor.rules
 SITE=/etc/nginx/sites-available/ticketdash
+TV_CERT=/usr/local/share/ca-certificates/ticketdash.crt
 
 say() { printf '%s\n' "$*"; }
 run() { if [ "$STAGED" -eq 1 ]; then say "  (staged: skipped) $*"; else "$@"; fi; }
@@ -71,8 +72,9 @@ uninstall() {
         [ "$STAGED" -eq 1 ] || systemctl disable --now "$(basename "$unit")" 2>/dev/null || true
     done
     rm -f "$ROOT$UNIT_DIR/ticket-watcher@.service"
-    rm -f "$ROOT$UDEV_RULE" "$ROOT/etc/nginx/sites-enabled/ticketdash" "$ROOT$SITE"
+    rm -f "$ROOT$UDEV_RULE" "$ROOT/etc/nginx/sites-enabled/ticketdash" "$ROOT$SITE" "$ROOT$TV_CERT"
     rm -rf "$ROOT$PREFIX"
+    [ "$STAGED" -eq 1 ] || { command -v update-ca-certificates >/dev/null && update-ca-certificates >/dev/null 2>&1; } || true
     run systemctl daemon-reload
     if [ "$PURGE" -eq 1 ]; then
         rm -rf "$ROOT$CONFIG" "$ROOT$DATA"
@@ -283,9 +285,16 @@ install_all() {
         fi
         if [ "$STAGED" -eq 1 ]; then
             say "  (staged: skipped) the self-signed certificate $CONFIG/cert.pem"
-        elif [ ! -e "$CONFIG/cert.pem" ]; then
-            TICKETDASH_CONFIG="$CONFIG/ticketdash.toml" "$PREFIX/.venv/bin/python" -m gui.certificate \
-                --name "$(hostname -f 2>/dev/null || hostname)" --name "$(hostname)" --name localhost
+        else
+            if [ ! -e "$CONFIG/cert.pem" ]; then   # the TV may open the wall by name or by IP address
+                local names=(--name "$(hostname -f 2>/dev/null || hostname)" --name "$(hostname)" --name localhost)
+                for address in $(hostname -I 2>/dev/null); do names+=(--name "$address"); done
+                TICKETDASH_CONFIG="$CONFIG/ticketdash.toml" "$PREFIX/.venv/bin/python" -m gui.certificate "${names[@]}"
+            fi
+            # A public copy (a certificate is no secret) that a kiosk user and the system's trust store can read.
+            install -D -m 0644 "$CONFIG/cert.pem" "$TV_CERT"
+            say "  the dashboard's certificate for TVs: $TV_CERT"
+            command -v update-ca-certificates >/dev/null && update-ca-certificates >/dev/null 2>&1 || true
         fi
         run nginx -t -q
         run systemctl reload-or-restart nginx
@@ -312,7 +321,8 @@ install_all() {
     say "     the wall says DEMO until then."
     say "  2. Health: curl -k $base/healthz   (200 and \"status\": \"ok\" when the data is current)"
     if [ -s "$ROOT$CONFIG/access_key.txt" ]; then
-        say "  3. The TV: open $base/?key=<the key in $CONFIG/access_key.txt> once (docs/kiosk.md)"
+        say "  3. The TV (docs/kiosk.md): startup/kiosk.sh \"$base/?key=<the key in $CONFIG/access_key.txt>\""
+        [ "$NGINX" -eq 0 ] || say "     with the certificate $TV_CERT (copy it to a TV that is another box)"
     else
         say "  3. The TV: docs/kiosk.md. Anyone who can reach the dashboard sees the tickets until you put a"
         say "     kiosk key in $CONFIG/access_key.txt (README \"HTTPS\")"

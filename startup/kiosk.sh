@@ -1,18 +1,106 @@
 #!/usr/bin/env bash
 # The wall TV's browser: Chromium in kiosk mode on the dashboard, screen blanking off.
 #   startup/kiosk.sh https://wall.example.lan/?key=<access key> [CERTIFICATE]
-# CERTIFICATE (default: $TICKETDASH_CA, else the system's trust store) is the dashboard's
-# certificate or CA: the key is never sent to a server that cannot prove it is the dashboard.
-# Run it from the TV user's desktop session (autostart: see docs/kiosk.md). It waits for
-# the dashboard before opening it; after that the page itself rides out server or
+# CERTIFICATE (default: $TICKETDASH_CA, else the installer's public copy
+# /usr/local/share/ca-certificates/ticketdash.crt when this box has one, else the system's
+# trust store) is the dashboard's certificate or CA: the key is never sent to a server that
+# cannot prove it is the dashboard. Chromium is told to trust it too (certutil, from
+# libnss3-tools). Run it from the TV user's desktop session (autostart: docs/kiosk.md).
+# The screen shows at once a local page saying what it waits for and why; it switches to
+# the wall as soon as the dashboard answers. After that the page itself rides out server or
 # network outages (it keeps the last board, says so, and recovers without a reload).
 set -euo pipefail
 URL="${1:?usage: startup/kiosk.sh DASHBOARD-URL [CERTIFICATE]}"
 CA="${2:-${TICKETDASH_CA:-}}"
-CURL_TRUST=()
-[ -z "$CA" ] || CURL_TRUST=(--cacert "$CA")
+BOX_CA=/usr/local/share/ca-certificates/ticketdash.crt
+[ -n "$CA" ] || { [ -r "$BOX_CA" ] && CA="$BOX_CA"; } || true
+POLL="${TICKETDASH_KIOSK_POLL:-5}"   # seconds between tries while waiting
+SHOWN="${URL%%\?*}"                   # the URL as shown and logged: never its key
 BROWSER="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
 [ -n "$BROWSER" ] || { echo "kiosk.sh: install chromium (sudo apt-get install chromium)" >&2; exit 1; }
+PROFILE="${XDG_CONFIG_HOME:-$HOME/.config}/ticketdash-kiosk"
+mkdir -p "$PROFILE"
+chmod 0700 "$PROFILE"   # the waiting page ends holding the URL, key included
+WAITING="$PROFILE/waiting.html"
+
+CURL_TRUST=()
+if [ -n "$CA" ]; then
+    if [ ! -r "$CA" ]; then
+        echo "kiosk.sh: cannot read the certificate $CA (docs/kiosk.md, \"Certificate\")" >&2
+        CA_PROBLEM="cannot read the certificate $CA"
+    else
+        CURL_TRUST=(--cacert "$CA")
+        if command -v certutil >/dev/null; then   # Chromium trusts its NSS store, not curl's
+            NSSDB="$HOME/.pki/nssdb"
+            mkdir -p "$NSSDB"
+            [ -e "$NSSDB/cert9.db" ] || certutil -d "sql:$NSSDB" -N --empty-password
+            certutil -d "sql:$NSSDB" -A -t "C,," -n "Ticket Dash dashboard" -i "$CA"
+        else
+            echo "kiosk.sh: certutil not found (sudo apt-get install libnss3-tools): Chromium may not trust $CA" >&2
+        fi
+    fi
+fi
+
+html() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }
+
+waiting_page() {  # waiting_page REASON TRIES: what the TV shows until the dashboard answers
+    local reason since
+    reason="$(printf '%s' "$1" | html)"
+    since="$(date +%H:%M:%S)"
+    cat > "$WAITING.tmp" <<EOF
+<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>Ticket Dash: waiting for the dashboard</title>
+<style>body{background:#111;color:#eee;font:32px/1.4 system-ui,sans-serif;margin:8vh 8vw}
+h1{font-size:56px;color:#f0a}p{margin:.6em 0}code{color:#fc6}small{color:#999;font-size:24px}</style></head>
+<body><h1>Waiting for the dashboard</h1>
+<p>This TV opens <code>$(printf '%s' "$SHOWN" | html)</code> as soon as it answers.</p>
+<p>Why not yet: <code>$reason</code></p>
+<p><small>Tried $2 times, last at $since. Every $POLL s. Help: docs/kiosk.md on the dashboard box.</small></p>
+</body></html>
+EOF
+    mv -f "$WAITING.tmp" "$WAITING"
+}
+
+ready_page() {  # the switch to the wall: the page's next refresh goes there
+    cat > "$WAITING.tmp" <<EOF
+<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="0;url=$(printf '%s' "$URL" | html)"><title>Ticket Dash</title></head>
+<body style="background:#111;color:#eee;font:32px system-ui,sans-serif">Opening the wall…</body></html>
+EOF
+    mv -f "$WAITING.tmp" "$WAITING"
+}
+
+why_not() {  # why the dashboard does not answer yet, in words, without the key
+    local error code
+    error="$(curl -sSf "${CURL_TRUST[@]}" -o /dev/null --max-time 5 "$URL" 2>&1)" && return 0
+    code=$?
+    case "$code" in
+        6) echo "the name ${SHOWN#*://} does not resolve (DNS): use the box's IP address or fix DNS" ;;
+        7|28) echo "nothing answers yet at $SHOWN: the box or its dashboard is still starting, or a firewall is in the way" ;;
+        22) echo "the server answers with an error (${error##*error: }): the dashboard service is not up yet" ;;
+        35) echo "the TLS handshake failed: is this an https:// address of the dashboard?" ;;
+        51|60) echo "the dashboard's certificate is not trusted for this address: give kiosk.sh the certificate" \
+                    "(docs/kiosk.md, \"Certificate\"), and open the wall by a name or IP the certificate lists" ;;
+        *) echo "${error//"$URL"/$SHOWN}" ;;
+    esac
+    return 1
+}
+
+keep_waiting() {  # in the background: keep the waiting page true until the dashboard answers
+    local tries=0 reason
+    while true; do
+        tries=$((tries + 1))
+        if [ -n "${CA_PROBLEM:-}" ]; then
+            reason="$CA_PROBLEM"
+        elif reason="$(why_not)"; then
+            ready_page
+            return 0
+        fi
+        echo "kiosk.sh: waiting for $SHOWN: $reason" >&2
+        waiting_page "$reason" "$tries"
+        sleep "$POLL"
+    done
+}
 
 if [ -n "${DISPLAY:-}" ] && command -v xset >/dev/null; then
     xset s off; xset s noblank; xset -dpms   # no screen saver, no blanking, no power-off
@@ -22,18 +110,12 @@ if command -v gsettings >/dev/null; then   # GNOME-style desktops
     gsettings set org.gnome.desktop.screensaver lock-enabled false 2>/dev/null || true
 fi
 
-# A browser opened on an unreachable URL shows an error page that never retries: wait first.
-# Only whether it answers, over a verified connection (no -k: the URL may carry the key).
-until curl -sf "${CURL_TRUST[@]}" -o /dev/null --max-time 5 "$URL"; do
-    echo "kiosk.sh: waiting for $URL" >&2
-    sleep 10
-done
+waiting_page "starting" 0
+keep_waiting &
 
-PROFILE="${XDG_CONFIG_HOME:-$HOME/.config}/ticketdash-kiosk"
-mkdir -p "$PROFILE"
 # Chromium remembers a crash and offers to restore: tell it the last exit was clean.
 sed -i 's/"exited_cleanly":false/"exited_cleanly":true/; s/"exit_type":"[^"]*"/"exit_type":"Normal"/' \
     "$PROFILE/Default/Preferences" 2>/dev/null || true
 exec "$BROWSER" --kiosk --user-data-dir="$PROFILE" --noerrdialogs --disable-infobars \
     --disable-session-crashed-bubble --disable-features=Translate --no-first-run \
-    --check-for-update-interval=31536000 --autoplay-policy=no-user-gesture-required "$URL"
+    --check-for-update-interval=31536000 --autoplay-policy=no-user-gesture-required "file://$WAITING"
