@@ -137,7 +137,19 @@ class Alerts(WakeLoop):
                     message = self._message(route, key, state, previous, row, verdict)
                     if message:
                         queued[route.name].append((event, *message))
-            gone = [k for k in seen if k.startswith("ticket:") and k not in current and k not in unreadable]
+            for row in verdict.rows():  # someone is on it: said once, to the routes that alerted its state
+                if row.ack is None:
+                    continue
+                key, mark = "ack:" + seen_key(row.ticket.helpdesk, row.id), f"{row.ack.by}|{timefmt.format(row.ack.at)}"
+                if seen.get(key, (None, ""))[0] == mark:
+                    continue
+                self.state.set_seen(key, mark, now)
+                changed[key] = (mark, timefmt.format(now))
+                for route in self.routes:
+                    if row.state in route.states and route.matches(row):
+                        queued[route.name].append((f"{key}|{mark}", *messages.ack_message(row)))
+            gone = [k for k in seen if (k.startswith("ticket:") and k not in current and k not in unreadable)
+                    or (k.startswith("ack:") and k[4:] not in current and k[4:] not in unreadable)]
             self.state.forget(gone)
             for name, items in queued.items():
                 self._queue(self.by_name[name], items, now)
@@ -211,7 +223,7 @@ class Alerts(WakeLoop):
         wanted = set(self.config.reminders.states)
         by_agent: dict[int | None, list[Row]] = collections.defaultdict(list)
         for row in verdict.rows():
-            if row.state in wanted:
+            if row.state in wanted and row.ack is None:  # no reminder for what someone is on
                 by_agent[row.ticket.agent_id].append(row)
         day = now.astimezone().date()
         shared = []

@@ -61,6 +61,20 @@ def ticket_message(row: Row, state: str, recovered_from: str | None = None) -> t
     return title, "\n".join(lines)
 
 
+def ack_message(row: Row) -> tuple[str, str]:
+    """Someone is on a ticket that was alerted: the channel can stop worrying about it."""
+    ack = row.ack
+    assert ack is not None
+    who, subject = clean(ack.by, 60), clean(row.ticket.subject) or "(no subject)"
+    lines = [f"{who} is on {name(row)}: {subject}",
+             f"State: {WORDS.get(row.state, row.state)} (unchanged: an ack is not a response)",
+             f"Until {when(ack.until)}, or sooner if it gets worse"]
+    if ack.note:
+        lines.append(f"Note: {clean(ack.note, 300)}")
+    lines.append(row.url)
+    return f"{who} is on {name(row)}: {subject}", "\n".join(lines)
+
+
 def board_message(state: str, reason: str, recovered: bool = False) -> tuple[str, str]:
     if recovered:
         return "The wall sees again", "The ticket data is current again: the wall and the light are truthful."

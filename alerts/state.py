@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ticketdash import timefmt
+from ticketdash.database import Transaction, connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, state TEXT NOT NULL, since TEXT NOT NULL);
@@ -58,18 +59,14 @@ class Message:
 
 class State:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=10)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        self.db = connect(path, SCHEMA)
 
     def close(self) -> None:
         self.db.close()
 
     def transaction(self) -> sqlite3.Connection:
         """``with state.transaction():`` all or nothing (a crash midway changes nothing)."""
-        return _Transaction(self.db)  # type: ignore[return-value]
+        return Transaction(self.db)  # type: ignore[return-value]
 
     # -- what was seen ---------------------------------------------------
 
@@ -145,15 +142,3 @@ class State:
     def set_mark(self, name: str, at: datetime) -> None:
         self.db.execute("INSERT INTO marks (name, at) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET at = excluded.at",
                         (name, timefmt.format(at)))
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, kind: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if kind else "COMMIT")

@@ -36,6 +36,7 @@ class Decision:
     reason: str
     wake_at: datetime | None = None  # when time alone can change it
     demo: bool = False  # the data is the built-in demo helpdesk's
+    acknowledged: bool = False  # someone is on every ticket in this state: its colour, without strobing
 
 
 class Source(Protocol):
@@ -64,7 +65,7 @@ class FolderSource:
 
     def decide(self, now: datetime) -> Decision:
         verdict = self.board.verdict(now, self.keep)
-        return Decision(verdict.worst, verdict.reason, verdict.valid_until, verdict.demo)
+        return Decision(verdict.worst, verdict.reason, verdict.valid_until, verdict.demo, verdict.worst_acknowledged)
 
 
 class RemoteSource:
@@ -85,6 +86,7 @@ class RemoteSource:
         self.etag: str | None = None
         self.worst: str | None = None
         self.demo = False
+        self.acknowledged = False
         self.last_ok = float("-inf")
         self.problem = "no answer from the dashboard yet"
 
@@ -115,6 +117,7 @@ class RemoteSource:
                 self.last_ok = time.monotonic()
                 return
             self.worst, self.etag, self.demo = worst, response.headers.get("ETag"), answer.get("demo") is True
+            self.acknowledged = answer.get("worst_acknowledged") is True
         self.last_ok, self.problem = time.monotonic(), ""
 
     def _problem(self, problem: str) -> None:
@@ -128,7 +131,7 @@ class RemoteSource:
         silent = time.monotonic() - self.last_ok > 3 * self.poll_seconds
         if self.worst is None or silent:
             return Decision("stale", self.problem or "the dashboard stopped answering", again)
-        return Decision(self.worst, self.problem, again, self.demo)
+        return Decision(self.worst, self.problem, again, self.demo, self.acknowledged)
 
 
 class Blinky(WakeLoop):
@@ -144,10 +147,13 @@ class Blinky(WakeLoop):
         self.sent_at = float("-inf")
         self.status: dict[str, Any] = {}
 
-    def effect_for(self, state: str, now: datetime, demo: bool = False) -> Effect:
-        """The state's effect; dim and steady in quiet hours, and on a real light showing the demo
-        helpdesk (a desk must not strobe red for simulated breaches) unless ``demo_light`` asks."""
+    def effect_for(self, state: str, now: datetime, demo: bool = False, acknowledged: bool = False) -> Effect:
+        """The state's effect; steady when someone is on every ticket in it; dim and steady in quiet
+        hours, and on a real light showing the demo helpdesk (a desk must not strobe red for simulated
+        breaches) unless ``demo_light`` asks."""
         effect = self.effects[state]
+        if acknowledged:
+            effect = Effect(effect.rgb, False)
         calm = demo and self.lights is not None and not self.config.blinky.demo_light
         if calm or in_quiet_hours(self.config.blinky.quiet_hours, now.astimezone().time()):
             return effect.quiet(self.config.blinky.quiet_brightness)
@@ -165,7 +171,7 @@ class Blinky(WakeLoop):
             logger.exception("judging the board failed; the light shows error")
             decision = Decision("error", f"internal error while judging: {type(error).__name__}",
                                 now + timedelta(seconds=LOOK_FOR_LIGHT_SECONDS))
-        effect = self.effect_for(decision.state, now, decision.demo)
+        effect = self.effect_for(decision.state, now, decision.demo, decision.acknowledged)
         resend_due = time.monotonic() - self.sent_at >= self.config.blinky.resend_seconds
         lost = self.lights is not None and self.lights.missing()
         if (decision.state, effect) != self.shown or resend_due or lost:

@@ -1,5 +1,7 @@
 """``python -m gui [--config FILE]``: the wall dashboard, served by waitress.
 
+``python -m gui operators ...`` manages who may acknowledge (`gui.operators`).
+
 Exit status: 0 after SIGTERM/SIGINT, 2 for an unusable configuration.
 """
 
@@ -22,7 +24,13 @@ MAX_BODY = 4096
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gui", description="Serve the wall dashboard.")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["operators"]:
+        from gui import operators
+
+        return operators.main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m gui", description="Serve the wall dashboard.",
+                                     epilog="python -m gui operators --help: who may acknowledge")
     _, config = cli.command_line(parser, argv)
     logs.setup(config.logging.level, (config.api_key, config.access_key))
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from ticketdash import board, timefmt
 from ticketdash.board import SECTIONS, LiveBoard, Row, Verdict
 from ticketdash.config import Config
-from ticketdash.states import vocabulary
+from ticketdash.states import BREACHED, vocabulary
 
 # Escaped to ASCII: one symbol in the head must not make the whole board a wide string to encode.
 VOCABULARY = json.dumps(vocabulary(), separators=(",", ":"))
@@ -121,6 +121,9 @@ class Board:
             "counts": verdict.counts,
             "total": sum(verdict.counts.values()),
             "breached": verdict.breached,
+            "acknowledged": verdict.acknowledged,
+            "handled": sum(n for state, n in verdict.acknowledged.items() if state in BREACHED),
+            "worst_acknowledged": verdict.worst_acknowledged,
             "view": {"slug": slug, "title": self.views[slug].title},
             "agent": {"id": agent, "name": agent_name} if agent is not None else None,
             "next_breach": {"id": breach.id, "helpdesk": breach.fields.get("helpdesk"),

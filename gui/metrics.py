@@ -35,6 +35,12 @@ class _Collector:
             by_state.add_metric([state], v.counts.get(state, 0))
         yield by_state
 
+        acked = GaugeMetricFamily("ticketdash_acknowledged_tickets", "Active tickets someone said \"on it\" for, "
+                                  "by state", labels=["state"])
+        for state in states.TICKET_STATES:
+            acked.add_metric([state], v.acknowledged.get(state, 0))
+        yield acked
+
         by_section = GaugeMetricFamily("ticketdash_section_tickets", "Active tickets by section and state",
                                        labels=["section", "state"])
         for key, _ in SECTIONS:

@@ -1,4 +1,5 @@
-"""What every request of the dashboard shares: the configuration, the live board and the weekly figures.
+"""What every request of the dashboard shares: the configuration, the live board, the weekly figures
+and the dashboard's own database.
 
 `create_app` makes one `Site` per app; views reach it through `site()`, as
 flaskr's views reach their database through ``get_db()``.
@@ -18,6 +19,8 @@ from ticketdash.live import Folders
 from ticketdash.store import TicketStore
 from gui.access import Access
 from gui.board import Board
+from gui.database import Database
+from gui.throttle import Throttle
 
 
 class Weekly:
@@ -43,6 +46,9 @@ class Site:
     board: Board
     weekly: Weekly
     access: Access
+    database: Database
+    failures: Throttle  # wrong tokens and sign-ins, per address and per name
+    writes: Throttle  # acks and clears, per operator
 
 
 def site() -> Site:

@@ -26,6 +26,8 @@ let board = null;
 let lastContact = Date.now();
 let failing = false;
 let breachedBefore = null;
+let me = null; // the signed-in operator ({name, role, csrf}), or null: the wall only reads
+const ACKABLE = new Set(["fr_overdue", "overdue", "critical", "warning", "attention"]);
 window.__chimes = 0;
 
 const $ = (id) => document.getElementById(id);
@@ -93,6 +95,14 @@ function row(t) {
   }
   const state = el("td", "state");
   state.append(stateBadge(t.state));
+  if (t.ack) { // someone is on it: said on the row, the state itself unchanged
+    tr.classList.add("acked");
+    const on = el("span", "ack", `on it: ${shortName(t.ack.by)} since ${new Date(t.ack.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`);
+    on.title = `${t.ack.by} until ${new Date(t.ack.until).toLocaleString()}` + (t.ack.note ? `: ${t.ack.note}` : "");
+    state.append(" ", on);
+  }
+  if (me && t.ack && (t.ack.by === me.name || me.role === "lead")) state.append(" ", ackButton("clear", "Clear", t));
+  else if (me && !t.ack && ACKABLE.has(t.state)) state.append(" ", ackButton("ack", "On it", t));
   const due = el("td", "due");
   if (t.due_at) {
     due.dataset.due = t.due_at;
@@ -111,6 +121,70 @@ function row(t) {
   requester.title = t.requester || "";
   tr.append(idCell, state, due, subject, prio, agent, requester, el("td", "status", t.status_name));
   return tr;
+}
+
+function ackButton(action, text, t) {
+  const button = el("button", `ack-button ack-${action}`, text);
+  button.type = "button";
+  button.dataset.act = action;
+  button.dataset.ticket = t.id;
+  if (t.helpdesk) button.dataset.helpdesk = t.helpdesk;
+  return button;
+}
+
+// The one write: "on it" (POST) or its end (DELETE), with the session's CSRF token.
+async function acknowledge(button) {
+  const payload = { ticket: Number(button.dataset.ticket) };
+  if (button.dataset.helpdesk) payload.helpdesk = button.dataset.helpdesk;
+  button.disabled = true;
+  try {
+    const response = await fetch("/api/ack", {
+      method: button.dataset.act === "clear" ? "DELETE" : "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf }, body: JSON.stringify(payload),
+    });
+    const answer = await response.json().catch(() => ({}));
+    $("operator-status").textContent = response.ok
+      ? (button.dataset.act === "clear" ? `Cleared #${payload.ticket}` : `You are on #${payload.ticket} until ${new Date(answer.until).toLocaleTimeString()}`)
+      : `Not done: ${answer.error || "HTTP " + response.status}`;
+  } catch (error) {
+    $("operator-status").textContent = "Not done: cannot reach the dashboard server";
+  }
+  etag = null; // show it at once
+}
+
+async function signedIn() {
+  try {
+    const response = await fetch("/api/me", { credentials: "same-origin", cache: "no-store" });
+    me = response.ok ? await response.json() : null;
+  } catch (error) {
+    me = null;
+  }
+  const place = $("operator");
+  if (!me) {
+    const link = el("a", null, "Sign in to acknowledge");
+    link.href = "/signin";
+    place.replaceChildren(link);
+    return;
+  }
+  const form = el("form", "signout");
+  form.method = "post";
+  form.action = "/signout";
+  const csrf = el("input");
+  csrf.type = "hidden";
+  csrf.name = "csrf";
+  csrf.value = me.csrf;
+  const out = el("button", null, "Sign out");
+  out.type = "submit";
+  form.append(csrf, out);
+  const status = el("span", "operator-status", "");
+  status.id = "operator-status";
+  status.setAttribute("role", "status");
+  place.replaceChildren(`Signed in as ${me.name} `, form, status);
+  if (me.role === "lead") {
+    const log = el("a", null, "Audit");
+    log.href = "/ack-log";
+    place.append(" ", log);
+  }
 }
 
 function line(className, text) {
@@ -322,7 +396,8 @@ function tick() {
   const breached = $("breached");
   breached.dataset.count = lost ? "offline" : String(board.breached);
   $("breached-count").textContent = lost ? "?" : String(board.breached);
-  $("breached-label").textContent = lost ? "Offline: cannot reach the server" : "breached";
+  $("breached-label").textContent = lost ? "Offline: cannot reach the server"
+    : "breached" + (board.handled ? ` · ${board.handled} being handled` : "");
   $("breached-oldest").textContent = !lost && board.oldest_breach ? `oldest ${age(board.oldest_breach.due_at)}` : "";
   const next = board.next_breach;
   $("next-breach-label").textContent = next ? "Next breach in" : "No deadline ahead";
@@ -417,6 +492,11 @@ document.addEventListener("DOMContentLoaded", () => {
     location.search = params.toString();
   });
   window.addEventListener("resize", layout);
+  $("sections").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-act]");
+    if (button && me) acknowledge(button);
+  });
+  signedIn().then(() => { if (board) layout(); });
   setInterval(tick, 1000);
   setInterval(layout, pageMs);
   if (rotation.length > 1 && rotateMs) setInterval(rotate, rotateMs);

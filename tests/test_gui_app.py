@@ -286,7 +286,7 @@ def test_the_factory_builds_the_app_from_a_mapping_with_its_blueprints(tmp_path)
     write_heartbeat(tmp_path / "tickets")
     app = create_app(configuration.build(site_mapping(gui={"title": "Service desk"}), tmp_path / "conf" / "x.toml"))
     try:
-        assert set(app.blueprints) == {"wall", "api", "monitoring", "summary"}
+        assert set(app.blueprints) == {"wall", "api", "monitoring", "summary", "acknowledge"}
         client = app.test_client()
         assert "Service desk" in client.get("/").get_data(as_text=True)
         assert client.get("/healthz").status_code == 200 and client.get("/api/board").status_code == 200

@@ -39,8 +39,13 @@ def certificate(folder: Path, names: list[str]) -> tuple[Path, Path]:
     return folder / "cert.pem", folder / "key.pem"
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that refuses the certificate ends the handshake: expected here
+
+
 def serve_tls(port: int, cert: Path, key: Path) -> http.server.ThreadingHTTPServer:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Wall)
+    server = QuietServer(("127.0.0.1", port), Wall)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)

@@ -12,6 +12,7 @@ id and reason, and the board is ``error``; the other tickets are still shown.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +20,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from ticketdash import acks as acknowledgements
 from ticketdash import rules, timefmt
+from ticketdash.acks import Ack
 from ticketdash.config import Config
 from ticketdash.live import Folders, FolderView
 from ticketdash.states import BREACHED, SEVERITY_OF_TICKET, TICKET_STATES
@@ -80,6 +83,7 @@ class Row:
     agent: str | None  # names, as the names files give them
     group: str | None
     url: str
+    ack: Ack | None = None  # someone is on it: calms the noise, never the state or the place
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,8 @@ class Verdict:
     breached: int = 0
     helpdesks: list[dict[str, Any]] = field(default_factory=list)  # each helpdesk's health, with [helpdesks]
     demo: bool = False  # some of this data comes from the built-in demo helpdesk, not a real one
+    acknowledged: dict[str, int] = field(default_factory=dict)  # tickets someone is on, by state
+    worst_acknowledged: bool = False  # every ticket in the worst state is acknowledged: no strobe, no nagging
 
     def rows(self) -> Iterator[Row]:
         for key, _ in SECTIONS:
@@ -189,6 +195,8 @@ class Judge:
         moments: list[datetime] = []
         present: set[tuple[str, int]] = set()
         healths = []
+        acks = acknowledgements.parse(views[0].statuses.get("acks")) if views else {}
+        acknowledged: dict[str, int] = {}
         for view in views:
             name = view.helpdesk
             unreadable += [Unreadable(file, _id_of(file), reason, name) for file, reason in sorted(view.errors.items())]
@@ -206,6 +214,11 @@ class Judge:
                     continue
                 if row.valid_until is not None:
                     moments.append(row.valid_until)
+                ack = acks.get(ref)
+                if ack is not None and ack.holds(row.state, now):
+                    row = dataclasses.replace(row, ack=ack, fields={**row.fields, "ack": ack.shown()})
+                    moments.append(ack.until)
+                    acknowledged[row.state] = acknowledged.get(row.state, 0) + 1
                 counts[row.state] += 1
                 sections[row.section].append(row)
             healths.append((view, *data_health(view, now, self.rules.stale_after)))
@@ -225,9 +238,9 @@ class Judge:
                    if r.due_at is not None and r.due_at > now and r.state != "paused"]
         future = [m for m in moments if m > now]
         first = views[0]
+        worst = rules.board_state((s for s, n in counts.items() if n), status)
         return Verdict(
-            at=now, status=status, reason=reason,
-            worst=rules.board_state((s for s, n in counts.items() if n), status),
+            at=now, status=status, reason=reason, worst=worst,
             counts=counts, sections=sections, unreadable=unreadable,
             heartbeat=heartbeat, light=first.light, alerts=first.statuses.get("alerts"),
             valid_until=min(future) if future else None,
@@ -238,6 +251,8 @@ class Judge:
                         "data_as_of": (v.heartbeat or {}).get("last_success_at")}
                        for v, st, why, _ in healths if v.helpdesk],
             demo=any((v.heartbeat or {}).get("source") == "demo" for v in views),
+            acknowledged=acknowledged,
+            worst_acknowledged=counts.get(worst, 0) > 0 and acknowledged.get(worst, 0) == counts[worst],
         )
 
     def _row(self, ref: tuple[str, int], t: Ticket, names: Mapping[str, Any], desk: Desk, now: datetime) -> Row:
@@ -271,6 +286,7 @@ class Judge:
             "due_kind": ("first_response" if verdict.first_response else "resolution") if due else None,
             "customer_replied": verdict.customer_replied,
             "url": desk.url(ticket_id),
+            "ack": None,
         }
         if desk.name:  # on a wall of several helpdesks: ids repeat, the label tells them apart
             fields["helpdesk"] = desk.name
@@ -367,7 +383,8 @@ class LiveBoard:
     """
 
     def __init__(self, config: Config, rescan_seconds: float, status_files: dict[str, Path] | None = None) -> None:
-        self.folder = Folders(config, rescan_seconds, status_files)
+        # Every reader judges with the dashboard's acks.
+        self.folder = Folders(config, rescan_seconds, {"acks": config.gui.acks_file, **(status_files or {})})
         self.judge = Judge(BoardRules.from_config(config))
 
     def follow(self, on_change: Callable[[], None] | None = None) -> None:

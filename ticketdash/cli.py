@@ -13,6 +13,7 @@ from ticketdash.config import Config, ConfigError, load
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "ticketdash.toml"
 CONFIG_ENV = "TICKETDASH_CONFIG"
+CONFIG_HELP = "config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)"
 
 
 def command_line(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
@@ -20,10 +21,15 @@ def command_line(parser: argparse.ArgumentParser, argv: list[str] | None) -> tup
 
     An unusable configuration ends the program here: one line on stderr, exit status 2.
     """
-    parser.add_argument("--config", help="config file (default: $TICKETDASH_CONFIG or config/ticketdash.toml)")
+    parser.add_argument("--config", help=CONFIG_HELP)
     args = parser.parse_args(argv)
+    return args, configuration(args.config)
+
+
+def configuration(argument: str | None) -> Config:
+    """The configuration that ``--config`` (or its default) names; exit status 2 when it is unusable."""
     try:
-        return args, load(config_path(args.config, os.environ))
+        return load(config_path(argument, os.environ))
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None

@@ -154,6 +154,9 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
     sections["alerts"] = dataclasses.replace(
         sections["alerts"], database=sections["alerts"].database or beside / f"alerts-{tickets.name}" / "alerts.sqlite3",
         status_file=sections["alerts"].status_file or beside / f"alerts-{tickets.name}" / "alerts.json")
+    mine = beside / f"dashboard-{tickets.name}"  # the dashboard's own state, also beside the tickets
+    sections["gui"] = dataclasses.replace(sections["gui"], database=sections["gui"].database or mine / "dashboard.sqlite3",
+                                          acks_file=sections["gui"].acks_file or mine / "acks.json")
     sections["views"] = {}
     for slug, values in views.items():
         if not isinstance(values, dict) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug) or slug == "all":

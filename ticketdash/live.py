@@ -93,12 +93,19 @@ class LiveFolder(FileSystemEventHandler):
     def _start_observer(self) -> None:
         observer = Observer()
         observer.schedule(self, str(self.store.folder), recursive=True)
-        for folder in {path.parent for path in self.status_files.values()}:
-            if folder.is_dir() and self.store.folder not in (folder, *folder.parents):
-                observer.schedule(self, str(folder), recursive=False)  # another daemon's own folder, e.g. under /run
         observer.daemon = True
         observer.start()
         self.observer = observer
+        self.watched: set[Path] = set()
+        self._watch_status_folders()
+
+    def _watch_status_folders(self) -> None:
+        """Another daemon's own folder (e.g. under /run, or the dashboard's), once it exists: a reader
+        may start before the daemon that makes it."""
+        for folder in {path.parent for path in self.status_files.values()} - self.watched:
+            if folder.is_dir() and self.store.folder not in (folder, *folder.parents):
+                self.observer.schedule(self, str(folder), recursive=False)
+                self.watched.add(folder)
 
     def _rescan_loop(self) -> None:
         while not self.stopping.wait(self.rescan_seconds):
@@ -106,6 +113,7 @@ class LiveFolder(FileSystemEventHandler):
                 if not self.observer.is_alive():
                     logger.warning("the file observer died; restarting it")
                     self._start_observer()
+                self._watch_status_folders()
                 self.rescan()
             except Exception:
                 logger.exception("rescan failed; trying again in %g s", self.rescan_seconds)
@@ -218,6 +226,10 @@ class LiveFolder(FileSystemEventHandler):
                 self.state.names = loaded
                 self._bump()
 
+    def reload_status(self, name: str) -> None:
+        if name in self.status_files:
+            self._load_status(name)
+
     def _load_status(self, name: str) -> None:
         try:
             status = TicketStore.read_json(self.status_files[name])
@@ -265,6 +277,10 @@ class Folders:
     def rescan(self) -> None:
         for folder in self.folders:
             folder.rescan()
+
+    def reload_status(self, name: str) -> None:
+        """Read one status file now (its writer just changed it), not waiting for its file event."""
+        self.folders[0].reload_status(name)
 
     def stop(self) -> None:
         for folder in self.folders:

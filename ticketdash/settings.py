@@ -173,6 +173,12 @@ class GuiSettings:
     trusted_proxy: str = _setting("127.0.0.1", "the reverse proxy whose X-Forwarded-* headers are trusted")
     cert_file: Path = _setting(Path("cert.pem"), "TLS certificate for nginx")
     key_file: Path = _setting(Path("key.pem"), "TLS private key for nginx")
+    ack_minutes: int = _setting(60, "how long an \"on it\" lasts unless the agent says", min=1, max=10080)
+    session_hours: float = _setting(12.0, "an agent's sign-in lasts this long", min=0.1, max=720.0)
+    database: Path | None = _setting(None, "the dashboard's own state: operators, acks, audit "
+                                           "(default: dashboard-<tickets>/dashboard.sqlite3 beside the tickets folder)")
+    acks_file: Path | None = _setting(None, "the current acks, for the light and the alerts "
+                                            "(default: dashboard-<tickets>/acks.json beside the tickets folder)")
 
 
 @dataclass(frozen=True)

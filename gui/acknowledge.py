@@ -1,0 +1,282 @@
+"""The dashboard's only write path: operators sign in and say "on it" (``POST /api/ack``).
+
+Who may write: an operator (``python -m gui operators add``), by bearer token
+(programs) or by a sign-in session (browsers, which must also send the
+session's CSRF token). The kiosk access key only ever reads. Wrong tokens and
+sign-ins are throttled per address and per name, logged without the offered
+value, and audited; so is every ack, clear, sign-in and sign-out.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
+
+from ticketdash import timefmt
+from ticketdash.acks import Ack
+from ticketdash.store import is_id
+from ticketdash.text import one_line
+from gui.database import Operator, Session
+from gui.site import site
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("acknowledge", __name__)
+
+SESSION_COOKIE = "ticketdash_session"
+SIGNIN_COOKIE = "ticketdash_signin"  # the sign-in form's own CSRF token (double submit)
+MAX_MINUTES = 7 * 24 * 60
+# Paths that check operators themselves (the kiosk key is neither needed nor enough).
+OPERATOR_PATHS = ("/api/ack", "/api/me", "/signin", "/signout", "/ack-log")
+WRITES = {"/api/ack": ("POST", "DELETE"), "/signin": ("POST",), "/signout": ("POST",)}
+
+
+def now() -> datetime:
+    return timefmt.now()
+
+
+def current_session() -> Session | None:
+    """The signed-in operator's session, from the cookie; None when there is none or it ended."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return site().database.session(cookie, now()) if cookie else None
+
+
+def same_origin() -> bool:
+    """A write from a page of this dashboard (or from a program, which sends no Origin)."""
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
+# -- who is writing ------------------------------------------------------------
+
+
+def _error(status: int, message: str, **headers: str) -> Response:
+    response = jsonify(ok=False, error=message)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def _throttled(seconds: float) -> Response:
+    return _error(429, "too many wrong attempts from this address: wait and try again",
+                  **{"Retry-After": str(int(seconds) + 1)})
+
+
+def _writer() -> Operator | Response:
+    """The operator behind this write, or the answer that refuses it."""
+    current = site()
+    address = request.remote_addr or "?"
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        wait = current.failures.blocked(address)
+        if wait:
+            return _throttled(wait)
+        token = auth[7:].strip()
+        if current.access.key_matches(token):
+            _audit("kiosk key", "write", "", "refused: the kiosk access key only reads")
+            return _error(403, "the kiosk access key only reads; writes need an operator's token")
+        operator = current.database.by_token(token)
+        if operator is None:
+            current.failures.note(address)
+            _audit("?", "token", "", "refused: unknown token")
+            logger.warning("a write with an unknown operator token from %s", address)
+            return _error(401, "unknown operator token")
+        return operator
+    session = current_session()
+    if session is None:
+        if current.access.key is not None and current.access.holds_key(request):
+            return _error(403, "the kiosk access key only reads; sign in as an operator to write")
+        return _error(401, "sign in (/signin) or send Authorization: Bearer <operator token>")
+    offered = request.headers.get("X-CSRF-Token") or request.form.get("csrf") or ""
+    if not hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), session.csrf.encode()):
+        _audit(session.operator.name, "write", "", "refused: CSRF token missing or wrong")
+        return _error(403, "CSRF token missing or wrong")
+    return session.operator
+
+
+def _audit(who: str, action: str, target: str, result: str) -> None:
+    address = request.remote_addr or "?"
+    site().database.audit(now(), who, action, target, address, result)
+    logger.info("audit: %s %s %s from %s: %s", who, action, target or "-", address, result)
+
+
+# -- acknowledging -------------------------------------------------------------
+
+
+Ref = tuple[str, int]
+
+
+def _write(handler: Callable[[Operator, dict[str, Any], Ref | None, str | None], Response]) -> Callable[[], Response]:
+    """A write about one ticket: the handler gets who, the JSON body, and its (helpdesk, ticket) or the
+    problem with it; who may not write, too many writes or no JSON are answered before it runs."""
+
+    @functools.wraps(handler)
+    def run() -> Response:
+        operator = _writer()
+        if isinstance(operator, Response):
+            return operator
+        if site().writes.blocked(operator.name):
+            return _error(429, "too many writes: wait a minute")
+        site().writes.note(operator.name)
+        body = _body()
+        if isinstance(body, Response):
+            return body
+        return handler(operator, body, *_ref(body))
+
+    return run
+
+
+@bp.post("/api/ack")
+@_write
+def ack(operator: Operator, body: dict[str, Any], ref: Ref | None, problem: str | None) -> Response:
+    current = site()
+    minutes = body.get("minutes", current.config.gui.ack_minutes)
+    note = body.get("note", "")
+    if problem is None and (type(minutes) is not int or not 1 <= minutes <= MAX_MINUTES):
+        problem = f"minutes: a whole number from 1 to {MAX_MINUTES}"
+    if problem is None and not isinstance(note, str):
+        problem = "note: text"
+    if problem is not None:
+        return _error(400, problem)
+    assert ref is not None
+    row = next((r for r in current.board.rendered().verdict.rows() if r.ref == ref), None)
+    target = _target(ref)
+    if row is None:
+        _audit(operator.name, "ack", target, "refused: no such ticket on the wall")
+        return _error(404, f"no ticket {target} on the wall")
+    at = now()
+    made = Ack(ref[0], ref[1], operator.name, at, at + timedelta(minutes=minutes), row.state, one_line(note)[:500])
+    current.database.ack(made, at)
+    current.board.folder.reload_status("acks")  # the page shows it on its next poll, whatever the file events do
+    _audit(operator.name, "ack", target, f"ok: {row.state}, {minutes} min")
+    return jsonify(ok=True, until=timefmt.format(made.until), state=row.state, by=operator.name)
+
+
+@bp.delete("/api/ack")
+@_write
+def clear(operator: Operator, body: dict[str, Any], ref: Ref | None, problem: str | None) -> Response:
+    if problem is not None or ref is None:
+        return _error(400, problem or "ticket")
+    current, target = site(), _target(ref)
+    held = next((a for a in current.database.current_acks(now()) if a.ref == ref), None)
+    if held is None:
+        return _error(404, f"no ack on {target}")
+    if held.by != operator.name and not operator.lead:
+        _audit(operator.name, "clear", target, f"refused: {held.by}'s ack; only a lead may clear it")
+        return _error(403, f"only a lead may clear {held.by}'s ack")
+    current.database.clear(*ref, now())
+    current.board.folder.reload_status("acks")
+    _audit(operator.name, "clear", target, f"ok: was {held.by}'s")
+    return jsonify(ok=True)
+
+
+def _body() -> dict[str, Any] | Response:
+    if not request.is_json:
+        return _error(400, "send JSON (Content-Type: application/json)")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, "the body is not a JSON object")
+    return body
+
+
+def _ref(body: dict[str, Any]) -> tuple[Ref | None, str | None]:
+    """(helpdesk, ticket) from a request body, or why not."""
+    ticket, helpdesk = body.get("ticket"), body.get("helpdesk", "")
+    if not is_id(ticket):
+        return None, "ticket: a ticket number"
+    several = site().config.helpdesks
+    if several and helpdesk not in several:
+        return None, f"helpdesk: one of {', '.join(several)}"
+    if not several and helpdesk not in ("", None):
+        return None, "helpdesk: only with [helpdesks]"
+    return (helpdesk or "", ticket), None
+
+
+def _target(ref: Ref) -> str:
+    return f"{ref[0]} #{ref[1]}" if ref[0] else f"#{ref[1]}"
+
+
+# -- signing in ----------------------------------------------------------------
+
+
+@bp.get("/api/me")
+def me() -> Response:
+    session = current_session()
+    if session is None:
+        return _error(401, "not signed in")
+    o = session.operator
+    return jsonify(name=o.name, role=o.role, agent_id=o.agent_id, csrf=session.csrf,
+                   ack_minutes=site().config.gui.ack_minutes)
+
+
+@bp.get("/signin")
+def signin_page() -> Response:
+    return _signin_form("", 200)
+
+
+@bp.post("/signin")
+def signin() -> Response:
+    current = site()
+    address = request.remote_addr or "?"
+    name = one_line(request.form.get("name", ""))[:80]
+    wait = max(current.failures.blocked(address), current.failures.blocked("name:" + name.casefold()))
+    if wait:
+        return _signin_form("Too many wrong attempts: wait a minute and try again.", 429,
+                            {"Retry-After": str(int(wait) + 1)})
+    offered = request.form.get("csrf", "")
+    expected = request.cookies.get(SIGNIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), expected.encode()):
+        return _signin_form("The form expired: please try again.", 403)
+    operator = current.database.by_token(request.form.get("token", "").strip())
+    if operator is None or operator.name.casefold() != name.casefold():
+        current.failures.note(address)
+        current.failures.note("name:" + name.casefold())
+        _audit(name or "?", "sign-in", "", "refused: name or token wrong")
+        return _signin_form("That name and token do not match an operator.", 401)
+    session_id, _ = current.database.open_session(operator, current.config.gui.session_hours, now())
+    _audit(operator.name, "sign-in", "", "ok")
+    response = redirect("/", code=303)
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=int(current.config.gui.session_hours * 3600),
+                        httponly=True, samesite="Strict", secure=request.is_secure)
+    response.delete_cookie(SIGNIN_COOKIE)
+    return response
+
+
+@bp.post("/signout")
+def signout() -> Response:
+    operator = _writer()
+    if isinstance(operator, Response):
+        return operator
+    site().database.close_session(request.cookies.get(SESSION_COOKIE, ""))
+    _audit(operator.name, "sign-out", "", "ok")
+    response = redirect("/", code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _signin_form(problem: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = Response(render_template("signin.html", title=site().config.gui.title, csrf=token, problem=problem),
+                        status, headers)
+    response.set_cookie(SIGNIN_COOKIE, token, max_age=3600, httponly=True, samesite="Strict",
+                        secure=request.is_secure)
+    return response
+
+
+# -- the audit, for leads ------------------------------------------------------------
+
+
+@bp.get("/ack-log")
+def ack_log() -> Response | tuple[str, int]:
+    session = current_session()
+    if session is None:
+        return redirect("/signin", code=303)
+    if not session.operator.lead:
+        return "Only leads may read the audit.", 403
+    return Response(render_template("ack_log.html", title=site().config.gui.title, entries=site().database.audit_log()))

@@ -1,0 +1,215 @@
+"""The dashboard's own database: operators, their sign-ins, the acks, and the audit of every write.
+
+It sits beside the tickets folder, never in it (``[gui] database``). Tokens
+and session ids are kept only as SHA-256 hashes: they are 256-bit random
+values, so a hash is all a lookup needs and a stolen database grants nothing.
+After every change to the acks, the current ones are written to
+``[gui] acks_file`` for the light, the alerts and the page (`ticketdash.acks`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ticketdash import acks as acknowledgements
+from ticketdash import timefmt
+from ticketdash.acks import Ack
+from ticketdash.database import Transaction, connect
+from ticketdash.store import atomic_write, encode
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS operators (
+    name TEXT PRIMARY KEY, agent_id INTEGER, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY, operator TEXT NOT NULL, csrf TEXT NOT NULL, expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS acks (
+    helpdesk TEXT NOT NULL, ticket INTEGER NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, until TEXT NOT NULL,
+    state TEXT NOT NULL, note TEXT NOT NULL, PRIMARY KEY (helpdesk, ticket)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+    address TEXT NOT NULL, result TEXT NOT NULL
+);
+"""
+ROLES = ("agent", "lead")
+TOKEN_PREFIX = "td_"
+KEEP_AUDIT = 100_000
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    agent_id: int | None
+    role: str
+
+    @property
+    def lead(self) -> bool:
+        return self.role == "lead"
+
+
+@dataclass(frozen=True)
+class Session:
+    operator: Operator
+    csrf: str
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class Database:
+    def __init__(self, path: Path, acks_file: Path) -> None:
+        self.path = path
+        self.acks_file = acks_file
+        self.db = connect(path, SCHEMA)
+        _give_to_folder_owner(path)
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        self.db.close()
+        _give_to_folder_owner(self.path)
+
+    # -- operators -------------------------------------------------------
+
+    def add_operator(self, name: str, agent_id: int | None, role: str, now: datetime) -> str:
+        """A new operator; its token, which is shown once and stored only as a hash."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.lock, Transaction(self.db):
+            self.db.execute("INSERT INTO operators (name, agent_id, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                            (name, agent_id, role, digest(token), timefmt.format(now)))
+        return token
+
+    def rotate(self, name: str) -> str | None:
+        """A new token for *name* (the old one and its sign-ins stop working); None: no such operator."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.lock, Transaction(self.db):
+            changed = self.db.execute("UPDATE operators SET token_hash = ? WHERE name = ?", (digest(token), name))
+            self.db.execute("DELETE FROM sessions WHERE operator = ?", (name,))
+        return token if changed.rowcount else None
+
+    def remove_operator(self, name: str) -> bool:
+        with self.lock, Transaction(self.db):
+            removed = self.db.execute("DELETE FROM operators WHERE name = ?", (name,))
+            self.db.execute("DELETE FROM sessions WHERE operator = ?", (name,))
+        return bool(removed.rowcount)
+
+    def operators(self) -> list[tuple[Operator, str]]:
+        with self.lock:
+            rows = self.db.execute("SELECT name, agent_id, role, created_at FROM operators ORDER BY name").fetchall()
+        return [(Operator(name, agent, role), created) for name, agent, role, created in rows]
+
+    def by_token(self, token: str) -> Operator | None:
+        """The operator whose token this is (looked up by hash)."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+            return None
+        with self.lock:
+            row = self.db.execute("SELECT name, agent_id, role FROM operators WHERE token_hash = ?",
+                                  (digest(token),)).fetchone()
+        return Operator(*row) if row else None
+
+    # -- sign-ins --------------------------------------------------------
+
+    def open_session(self, operator: Operator, hours: float, now: datetime) -> tuple[str, Session]:
+        """A new sign-in: (its cookie value, the session with its CSRF token)."""
+        session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self.lock, Transaction(self.db):
+            self.db.execute("DELETE FROM sessions WHERE expires_at <= ?", (timefmt.format(now),))
+            self.db.execute("INSERT INTO sessions (id_hash, operator, csrf, expires_at) VALUES (?, ?, ?, ?)",
+                            (digest(session_id), operator.name, csrf, timefmt.format(now + timedelta(hours=hours))))
+        return session_id, Session(operator, csrf)
+
+    def session(self, session_id: str, now: datetime) -> Session | None:
+        if not session_id or len(session_id) > 100:
+            return None
+        with self.lock:
+            row = self.db.execute(
+                "SELECT o.name, o.agent_id, o.role, s.csrf FROM sessions s JOIN operators o ON o.name = s.operator "
+                "WHERE s.id_hash = ? AND s.expires_at > ?", (digest(session_id), timefmt.format(now))).fetchone()
+        return Session(Operator(*row[:3]), row[3]) if row else None
+
+    def close_session(self, session_id: str) -> None:
+        with self.lock, Transaction(self.db):
+            self.db.execute("DELETE FROM sessions WHERE id_hash = ?", (digest(session_id),))
+
+    # -- acks ------------------------------------------------------------
+
+    def ack(self, ack: Ack, now: datetime) -> None:
+        with self.lock:
+            with Transaction(self.db):
+                self.db.execute("INSERT OR REPLACE INTO acks (helpdesk, ticket, by, at, until, state, note) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)", (ack.helpdesk, ack.ticket, ack.by,
+                                                                 timefmt.format(ack.at), timefmt.format(ack.until),
+                                                                 ack.state, ack.note))
+            self._publish(now)
+
+    def clear(self, helpdesk: str, ticket: int, now: datetime) -> Ack | None:
+        """End the ack of a ticket; the ack that was cleared, if any."""
+        with self.lock:
+            found = self._acks(now, "WHERE helpdesk = ? AND ticket = ?", (helpdesk, ticket))
+            with Transaction(self.db):
+                self.db.execute("DELETE FROM acks WHERE helpdesk = ? AND ticket = ?", (helpdesk, ticket))
+            self._publish(now)
+        return found[0] if found else None
+
+    def current_acks(self, now: datetime) -> list[Ack]:
+        with self.lock:
+            return self._acks(now)
+
+    def publish(self, now: datetime) -> None:
+        """Write the acks file from the database (at start: a restart keeps every ack)."""
+        with self.lock:
+            self._publish(now)
+
+    def _acks(self, now: datetime, where: str = "", args: tuple[Any, ...] = ()) -> list[Ack]:
+        rows = self.db.execute(f"SELECT helpdesk, ticket, by, at, until, state, note FROM acks {where}", args)
+        found = []
+        for helpdesk, ticket, by, at, until, state, note in rows:
+            start, end = timefmt.parse(at), timefmt.parse(until)
+            if start and end and end > now:
+                found.append(Ack(helpdesk, ticket, by, start, end, state, note))
+        return found
+
+    def _publish(self, now: datetime) -> None:
+        with Transaction(self.db):
+            self.db.execute("DELETE FROM acks WHERE until <= ?", (timefmt.format(now),))
+        self.acks_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.acks_file, encode(acknowledgements.snapshot(self._acks(now), now)))
+
+    # -- audit -----------------------------------------------------------
+
+    def audit(self, now: datetime, who: str, action: str, target: str, address: str, result: str) -> None:
+        with self.lock, Transaction(self.db):
+            cursor = self.db.execute("INSERT INTO audit (at, who, action, target, address, result) "
+                                     "VALUES (?, ?, ?, ?, ?, ?)",
+                                     (timefmt.format(now), who[:80], action, target[:80], address[:64], result[:200]))
+            if cursor.lastrowid and cursor.lastrowid % 1000 == 0:
+                self.db.execute("DELETE FROM audit WHERE id <= ?", (cursor.lastrowid - KEEP_AUDIT,))
+
+    def audit_log(self, limit: int = 200) -> list[dict[str, str]]:
+        with self.lock:
+            rows = self.db.execute("SELECT at, who, action, target, address, result FROM audit ORDER BY id DESC "
+                                   "LIMIT ?", (limit,)).fetchall()
+        return [dict(zip(("at", "who", "action", "target", "address", "result"), row)) for row in rows]
+
+
+def _give_to_folder_owner(path: Path) -> None:
+    """Run by root (``sudo python -m gui operators add``), the files still belong to the service user
+    who owns the folder, so that the dashboard can keep writing them."""
+    if os.geteuid() != 0:
+        return
+    owner = path.parent.stat()
+    if owner.st_uid == 0:
+        return
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            os.chown(file, owner.st_uid, owner.st_gid)

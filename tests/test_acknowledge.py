@@ -1,0 +1,218 @@
+"""Acknowledging ("on it"): operators, the write path and its defences, and what every reader makes of an ack."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from ticketdash import acks, timefmt
+from ticketdash.acks import Ack
+from tests.helpers import iso_in, put_ticket, run_module, ticket
+
+OVERDUE = {"due_by": iso_in(minutes=-30)}
+WARNING = {"due_by": iso_in(hours=6)}
+
+
+def add_operator(config: Path, name: str, *options: str) -> str:
+    result = run_module("gui", "operators", "add", name, *options, "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def rows(client) -> dict[int, dict]:
+    board = client.get("/api/board").get_json()
+    return {t["id"]: t for s in board["sections"] for t in s["tickets"]}
+
+
+@pytest.fixture
+def desk(board_env):
+    """A dashboard app (Flask's test client) with an overdue #42 and a warning #43, and an operator."""
+    put_ticket(board_env.tickets, ticket(42, **OVERDUE))
+    put_ticket(board_env.tickets, ticket(43, **WARNING))
+    config = board_env.config()
+    config_file = config.path
+    config_file.write_text(f'[paths]\ntickets = "{board_env.tickets}"\n')  # what the CLI reads
+    board_env.token = add_operator(config_file, "Ada Lovelace", "--agent-id", "1001")
+    board_env.config_file = config_file
+    return board_env
+
+
+def test_operators_add_list_rotate_remove_and_only_a_hash_is_kept(desk) -> None:
+    config = desk.config_file
+    token = desk.token
+    assert token.startswith("td_") and len(token) > 40
+    database = desk.config().gui.database
+    assert token.encode() not in database.read_bytes()
+    assert (database.stat().st_mode & 0o777) == 0o600
+    listed = run_module("gui", "operators", "list", "--config", str(config))
+    assert "Ada Lovelace\tagent (agent id 1001)" in listed.stdout and "td_" not in listed.stdout
+    again = run_module("gui", "operators", "add", "Ada Lovelace", "--config", str(config))
+    assert again.returncode == 2 and "exists already" in again.stderr
+    client = desk.client()
+    assert client.post("/api/ack", json={"ticket": 42}, headers=bearer(token)).status_code == 200
+    rotated = run_module("gui", "operators", "rotate", "Ada Lovelace", "--config", str(config))
+    new = rotated.stdout.strip().splitlines()[-1]
+    assert client.post("/api/ack", json={"ticket": 42}, headers=bearer(token)).status_code == 401
+    assert client.post("/api/ack", json={"ticket": 42}, headers=bearer(new)).status_code == 200
+    assert run_module("gui", "operators", "remove", "Ada Lovelace", "--config", str(config)).returncode == 0
+    assert client.post("/api/ack", json={"ticket": 42}, headers=bearer(new)).status_code == 401
+    bad = run_module("gui", "operators", "add", "Ada\nLovelace2", "--role", "boss", "--config", str(config))
+    assert bad.returncode == 2
+
+
+def test_an_ack_is_on_the_row_in_the_file_and_survives_a_restart(desk) -> None:
+    client = desk.client()
+    answer = client.post("/api/ack", json={"ticket": 42, "minutes": 30, "note": "<img src=x onerror=alert(1)>"},
+                         headers=bearer(desk.token))
+    assert answer.status_code == 200 and answer.get_json()["ok"] is True
+    until = timefmt.parse(answer.get_json()["until"])
+    assert timedelta(minutes=29) < until - timefmt.now() <= timedelta(minutes=30)
+    row = rows(client)[42]
+    assert row["state"] == "overdue"  # the truth is unchanged
+    assert row["ack"]["by"] == "Ada Lovelace" and row["ack"]["until"] == answer.get_json()["until"]
+    assert row["ack"]["note"] == "<img src=x onerror=alert(1)>"  # data for textContent, never markup
+    assert rows(client)[43]["ack"] is None
+    board = client.get("/api/board").get_json()
+    assert board["worst"] == "overdue" and board["worst_acknowledged"] is True and board["handled"] == 1
+    snapshot = acks.parse(__import__("json").loads(desk.config().gui.acks_file.read_text()))
+    assert list(snapshot) == [("", 42)]
+    assert not any(p.name.startswith("acks") for p in desk.tickets.iterdir())  # never in tickets/
+    assert rows(desk.client())[42]["ack"]["by"] == "Ada Lovelace"  # a new app: a restart keeps it
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'ticketdash_acknowledged_tickets{state="overdue"} 1.0' in metrics
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"ticket": "42"}, 400), ({"ticket": 42, "minutes": 0}, 400), ({"ticket": 42, "minutes": 10081}, 400),
+    ({"ticket": 42, "minutes": True}, 400), ({"ticket": 42, "note": 5}, 400), ({"ticket": 42, "helpdesk": "acme"}, 400),
+    ({"ticket": 99}, 404), ({"ticket": -1}, 400), ([42], 400), ({"ticket": 42, "minutes": 10080}, 200),
+])
+def test_bad_bodies_are_refused(desk, body, status: int) -> None:
+    client = desk.client()
+    assert client.post("/api/ack", json=body, headers=bearer(desk.token)).status_code == status
+
+
+def test_who_may_not_write(desk) -> None:
+    (desk.config_dir / "access_key.txt").write_text("kiosk-key-0123456789\n")
+    client = desk.client(gui={"access_key_file": "access_key.txt"})
+    assert client.post("/api/ack", json={"ticket": 42}).status_code == 401
+    assert client.post("/api/ack", json={"ticket": 42}, headers=bearer("kiosk-key-0123456789")).status_code == 403
+    client.get("/?key=kiosk-key-0123456789")  # the TV's cookie
+    assert client.post("/api/ack", json={"ticket": 42}).status_code == 403
+    assert client.post("/api/ack", data="ticket=42", headers=bearer(desk.token)).status_code == 400  # not JSON
+    assert client.get("/api/ack?ticket=42").status_code == 405  # a GET never writes
+    assert client.get("/api/board?ticket=42&ack=1").status_code == 200
+    assert client.post("/api/board", json={"ticket": 42}).status_code == 405
+    cross = client.post("/api/ack", json={"ticket": 42}, headers={**bearer(desk.token), "Origin": "https://evil.example"})
+    assert cross.status_code == 403
+    assert rows(client)[42]["ack"] is None
+
+
+def test_a_signed_in_browser_needs_the_csrf_token(desk) -> None:
+    client = desk.client()
+    page = client.get("/signin")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    csrf = page.get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    wrong = client.post("/signin", data={"name": "Ada Lovelace", "token": "td_nope", "csrf": csrf})
+    assert wrong.status_code == 401 and "do not match" in wrong.get_data(as_text=True)
+    csrf = wrong.get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    forged = client.post("/signin", data={"name": "Ada Lovelace", "token": desk.token, "csrf": "forged"})
+    assert forged.status_code == 403
+    csrf = forged.get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    signed = client.post("/signin", data={"name": "ada lovelace", "token": desk.token, "csrf": csrf})
+    assert signed.status_code == 303
+    cookie = signed.headers["Set-Cookie"]
+    assert "ticketdash_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    me = client.get("/api/me").get_json()
+    assert me["name"] == "Ada Lovelace" and me["role"] == "agent"
+    assert client.post("/api/ack", json={"ticket": 42}).status_code == 403  # no CSRF token
+    assert client.post("/api/ack", json={"ticket": 42}, headers={"X-CSRF-Token": "x" + me["csrf"]}).status_code == 403
+    assert client.post("/api/ack", json={"ticket": 42}, headers={"X-CSRF-Token": me["csrf"]}).status_code == 200
+    assert client.get("/").status_code == 200  # a signed-in operator sees the wall
+    client.set_cookie("ticketdash_session", "tampered" + "x" * 40)
+    assert client.get("/api/me").status_code == 401
+
+
+def test_an_expired_sign_in_is_refused(desk) -> None:
+    app = desk.app()
+    client = app.test_client()
+    database = app.extensions["ticketdash"].database
+    operator = database.by_token(desk.token)
+    session_id, session = database.open_session(operator, 1, timefmt.now() - timedelta(hours=2))
+    client.set_cookie("ticketdash_session", session_id)
+    assert client.post("/api/ack", json={"ticket": 42}, headers={"X-CSRF-Token": session.csrf}).status_code == 401
+
+
+def test_a_thousand_wrong_tokens_are_throttled_and_the_right_one_still_works(desk) -> None:
+    app = desk.app()
+    client = app.test_client()
+    codes = [client.post("/api/ack", json={"ticket": 42}, headers=bearer(f"td_guess{n:04d}")).status_code
+             for n in range(1000)]
+    assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}
+    other = client.post("/api/ack", json={"ticket": 42}, headers=bearer(desk.token),
+                        environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 200  # another desk is not locked out
+    throttle = app.extensions["ticketdash"].failures
+    throttle.clock = lambda: 1e12  # the window has passed
+    assert client.post("/api/ack", json={"ticket": 42}, headers=bearer(desk.token)).status_code == 200
+    log = app.extensions["ticketdash"].database.audit_log(1000)
+    assert sum(1 for e in log if e["result"] == "refused: unknown token") == 10  # throttled tries are not audited
+    assert not any("td_guess" in str(e) for e in log)
+
+
+def test_leads_clear_other_peoples_acks_and_read_the_audit(desk) -> None:
+    lead = add_operator(desk.config_file, "Lee Lead", "--role", "lead")
+    grace = add_operator(desk.config_file, "Grace Hopper")
+    client = desk.client()
+    assert client.post("/api/ack", json={"ticket": 42}, headers=bearer(desk.token)).status_code == 200
+    assert client.delete("/api/ack", json={"ticket": 42}, headers=bearer(grace)).status_code == 403
+    assert client.delete("/api/ack", json={"ticket": 42}, headers=bearer(lead)).status_code == 200
+    assert rows(client)[42]["ack"] is None
+    assert client.delete("/api/ack", json={"ticket": 42}, headers=bearer(lead)).status_code == 404
+    assert client.get("/ack-log").status_code == 303  # not signed in
+    database = desk.app().extensions["ticketdash"].database
+    database.db.executemany("INSERT INTO audit (at, who, action, target, address, result) VALUES (?, ?, ?, ?, ?, ?)",
+                            [(timefmt.format(timefmt.now()), "bench", "ack", f"#{n}", "127.0.0.1", "ok")
+                             for n in range(10_000)])
+    session_id, _ = database.open_session(database.by_token(lead), 1, timefmt.now())
+    client.set_cookie("ticketdash_session", session_id)
+    log = client.get("/ack-log").get_data(as_text=True)
+    assert log.count("<tr>") == 201  # the head and the last 200
+    session_id, _ = database.open_session(database.by_token(grace), 1, timefmt.now())
+    client.set_cookie("ticketdash_session", session_id)
+    assert client.get("/ack-log").status_code == 403
+
+
+def test_an_ack_ends_when_the_ticket_gets_worse_and_at_its_time(desk) -> None:
+    client = desk.client()
+    assert client.post("/api/ack", json={"ticket": 43, "minutes": 1}, headers=bearer(desk.token)).status_code == 200
+    assert rows(client)[43]["ack"] is not None and rows(client)[43]["state"] == "warning"
+    put_ticket(desk.tickets, ticket(43, due_by=iso_in(hours=1)))  # critical now: more severe than warning
+    fresh = desk.client()
+    assert rows(fresh)[43]["state"] == "critical" and rows(fresh)[43]["ack"] is None
+    at = timefmt.now()
+    made = Ack("", 43, "Ada", at, at + timedelta(minutes=1), "warning")
+    assert made.holds("warning", at) and made.holds("attention", at) and not made.holds("critical", at)
+    assert not made.holds("warning", at + timedelta(minutes=1))
+
+
+@pytest.mark.parametrize("content", [None, {"acks": "x"}, {"acks": [{"ticket": True}, {"ticket": 42, "by": "",
+                                      "at": "2026", "until": "x", "state": "ok"}, 5]}])
+def test_an_unreadable_acks_file_means_no_acks(content) -> None:
+    assert acks.parse(content) == {}
+
+
+def test_the_database_folder_and_its_files_stay_the_services(desk) -> None:
+    database = desk.config().gui.database
+    connection = sqlite3.connect(database)
+    assert {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")} >= {
+        "operators", "sessions", "acks", "audit"}
+    connection.close()
+    assert (database.parent.stat().st_mode & 0o777) == 0o750
