@@ -267,8 +267,8 @@ install_all() {
     owner "root:$USER_NAME" "$ROOT$CONFIG"
     first_config
     install -d -m 0755 "$ROOT$DATA"
-    install -d -m 0750 "$ROOT$DATA/tickets" "$ROOT$DATA/alerts-tickets"
-    owner "$USER_NAME:$USER_NAME" "$ROOT$DATA/tickets" "$ROOT$DATA/alerts-tickets"
+    install -d -m 0750 "$ROOT$DATA/tickets" "$ROOT$DATA/alerts-tickets" "$ROOT$DATA/dashboard-tickets"
+    owner "$USER_NAME:$USER_NAME" "$ROOT$DATA/tickets" "$ROOT$DATA/alerts-tickets" "$ROOT$DATA/dashboard-tickets"
 
     install -d -m 0755 "$ROOT$UNIT_DIR" "$(dirname "$ROOT$UDEV_RULE")"
     for unit in "${UNITS[@]}"; do render "$SRC/startup/$unit.service" "$ROOT$UNIT_DIR/$unit.service" 0644; done
@@ -329,7 +329,9 @@ install_all() {
     fi
     say "  4. Alerts: routes in $CONFIG/ticketdash.toml, then test them:"
     say "     sudo -u $USER_NAME $PREFIX/.venv/bin/python -m alerts --test"
-    say "  5. Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -u ticket-alerts -f"
+    say "  5. Who may acknowledge (\"on it\") on the wall: one operator per agent, the token is shown once:"
+    say "     sudo -u $USER_NAME $PREFIX/.venv/bin/python -m gui operators add \"Ada Lovelace\" --agent-id <id>"
+    say "  6. Logs: journalctl -u ticket-watcher -u ticket-dash -u blinky -u ticket-alerts -f"
 }
 
 case "$ACTION" in

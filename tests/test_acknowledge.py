@@ -17,9 +17,16 @@ WARNING = {"due_by": iso_in(hours=6)}
 
 
 def add_operator(config: Path, name: str, *options: str) -> str:
-    result = run_module("gui", "operators", "add", name, *options, "--config", str(config))
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
+    """The CLI's own code in this process (the process itself is tested once, below): its token."""
+    import contextlib
+    import io
+
+    from gui import operators
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert operators.main(["add", name, *options, "--config", str(config)]) == 0
+    return out.getvalue().strip().splitlines()[-1]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -216,3 +223,70 @@ def test_the_database_folder_and_its_files_stay_the_services(desk) -> None:
         "operators", "sessions", "acks", "audit"}
     connection.close()
     assert (database.parent.stat().st_mode & 0o777) == 0o750
+
+
+STROBE_RED = bytes.fromhex("00 03 ff ff 00 00 14 00 00")
+STEADY_RED = bytes.fromhex("00 01 ff ff 00 00 00 00 00")
+
+
+def test_the_light_and_the_alerts_answer_an_ack_and_a_restart_keeps_it(tmp_path: Path, fake_lights, gui_server) -> None:
+    """Real processes: the dashboard takes the ack, blinky stops strobing, the alerts say who is on it once."""
+    import json
+    import signal
+
+    import requests
+
+    from tests.helpers import start_module, wait_for, write_heartbeat
+    from tests.receiver import Receiver
+
+    receiver = Receiver()
+    fake_lights.plug()
+    server = gui_server(blinky={"device": "luxafor", "debounce_seconds": 0.05},
+                        alerts={"channel_interval_seconds": 0, "retry_max_seconds": 1})
+    with server.config.open("a") as f:
+        f.write(f'\n[[alerts.routes]]\nurls = ["{receiver.url()}"]\nstates = ["fr_overdue", "overdue"]\n')
+    write_heartbeat(server.tickets)
+    put_ticket(server.tickets, ticket(42, subject="Printer on fire", **OVERDUE))
+    server.start()
+    token = add_operator(server.config, "Ada Lovelace")  # while the dashboard runs: it can act at once
+    blinky = start_module("blinky", "--config", str(server.config), env=fake_lights.env())
+    alerts = start_module("alerts", "--config", str(server.config))
+    processes = [blinky, alerts]
+    try:
+        last = lambda: (fake_lights.writes() or [b""])[-1]  # noqa: E731
+        wait_for(lambda: last() == STROBE_RED, what="the light strobing for the breach")
+        wait_for(lambda: len(receiver.messages()) == 1, what="the breach alert")
+        answer = requests.post(server.url + "/api/ack", json={"ticket": 42, "note": "@here <!channel> rebooting"},
+                               headers=bearer(token), timeout=5)
+        assert answer.status_code == 200, answer.text
+        wait_for(lambda: last() == STEADY_RED, timeout=10, what="the light steady: someone is on it")
+        light = json.loads((server.tickets / "_light.json").read_text())
+        assert light["state"] == "overdue" and light["strobe"] is False
+        wait_for(lambda: len(receiver.messages()) == 2, what="who is on it")
+        on_it = receiver.messages()[1]
+        assert on_it["title"] == "Ada Lovelace is on #42: Printer on fire"
+        assert "@here" not in on_it["message"] and "Note: ＠here" in on_it["message"]
+
+        put_ticket(server.tickets, ticket(44, subject="New breach", fr_due_by=iso_in(minutes=-5),
+                                          stats={"first_responded_at": None, "agent_responded_at": None}))
+        wait_for(lambda: last() == STROBE_RED, timeout=10, what="a new unacknowledged breach strobes again")
+
+        assert server.stop() == 0
+        alerts.send_signal(signal.SIGTERM)
+        assert alerts.wait(timeout=10) == 0
+        server.start()
+        alerts = start_module("alerts", "--config", str(server.config))
+        processes.append(alerts)
+        board = requests.get(server.url + "/api/board", timeout=5).json()
+        acked = {t["id"]: t["ack"] for s in board["sections"] for t in s["tickets"]}
+        assert acked[42]["by"] == "Ada Lovelace" and acked[44] is None
+        status = tmp_path / "site0" / "alerts-tickets" / "alerts.json"
+        wait_for(lambda: json.loads(status.read_text()).get("pid") == alerts.pid, what="the alerts' first step again")
+        wait_for(lambda: any(m["title"].startswith("#44") for m in receiver.messages()), what="the new breach")
+        assert sum("is on #42" in m["title"] for m in receiver.messages()) == 1  # never twice, restart or not
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=10)
+        receiver.close()

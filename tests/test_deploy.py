@@ -63,7 +63,9 @@ def test_installer_places_every_file_with_its_permissions(staged: Path) -> None:
     assert "ReadWritePaths=/var/lib/ticketdash/tickets" in watcher and "KEY=" not in watcher
     blinky = (etc / "systemd" / "system" / "blinky.service").read_text()
     assert "DeviceAllow=char-hidraw rw" in blinky and "ReadWritePaths" not in blinky
-    assert "ReadWritePaths" not in (etc / "systemd" / "system" / "ticket-dash.service").read_text()
+    dash = (etc / "systemd" / "system" / "ticket-dash.service").read_text()
+    assert "ReadWritePaths=/var/lib/ticketdash/dashboard-tickets\n" in dash and "/tickets\n" not in dash.replace(
+        "dashboard-tickets", "")
     alerts = (etc / "systemd" / "system" / "ticket-alerts.service").read_text()
     assert "ReadWritePaths=/var/lib/ticketdash/alerts-tickets\n" in alerts and "LoadCredential" not in alerts
     rule = (etc / "udev" / "rules.d" / "70-ticketdash-luxafor.rules").read_text()
@@ -77,6 +79,7 @@ def test_installer_places_every_file_with_its_permissions(staged: Path) -> None:
     assert mode(etc / "ticketdash" / "token.txt") == 0o600
     assert mode(staged / "var" / "lib" / "ticketdash" / "tickets") == 0o750
     assert mode(staged / "var" / "lib" / "ticketdash" / "alerts-tickets") == 0o750
+    assert mode(staged / "var" / "lib" / "ticketdash" / "dashboard-tickets") == 0o750
     code = staged / "opt" / "ticketdash"
     for part in ("watcher", "gui", "blinky", "alerts", "ticketdash", "templates", "static", "setup.cfg",
                  "config/ticketdash.example.toml"):

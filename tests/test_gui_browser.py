@@ -146,3 +146,39 @@ def test_the_demo_ribbon_follows_the_data(gui_server, page) -> None:
     write_heartbeat(server.tickets, source="freshservice")
     page.wait_for_selector("#demo-ribbon", state="hidden", timeout=10_000)
     assert page.errors == []
+
+
+def test_an_agent_signs_in_and_says_on_it_and_hostile_notes_stay_text(gui_server, page) -> None:
+    from tests.helpers import run_module
+
+    server = gui_server().start()
+    put_ticket(server.tickets, ticket(42, subject="Printer on fire", due_by=iso_in(minutes=-10)))
+    put_ticket(server.tickets, ticket(43, due_by=iso_in(days=3)))
+    added = run_module("gui", "operators", "add", "Ada Lovelace", "--config", str(server.config))
+    token = added.stdout.strip().splitlines()[-1]
+    page.goto(server.url)
+    page.wait_for_selector("tr[data-id='42']")
+    assert page.locator("button[data-act]").count() == 0  # the wall itself only reads
+    page.click("#operator a")
+    page.fill("input[name=name]", "Ada Lovelace")
+    page.fill("input[name=token]", token)
+    page.click("form.signin button")
+    page.wait_for_selector("tr[data-id='42'] button[data-act=ack]")
+    assert page.locator("tr[data-id='43'] button[data-act]").count() == 0  # on track: nothing to answer
+    assert "Signed in as Ada Lovelace" in page.locator("#operator").inner_text()
+    page.click("tr[data-id='42'] button[data-act=ack]")
+    page.wait_for_selector("tr[data-id='42'].acked .ack")
+    assert page.locator("tr[data-id='42'] .ack").inner_text().startswith("on it: Ada L. since")
+    assert page.locator("tr[data-id='42'] .state-word").inner_text().endswith("Overdue")  # the truth stays
+    assert "1 being handled" in page.locator("#breached-label").inner_text()
+    # A note with markup, sent by a program, is shown as text.
+    requests_note = {"ticket": 42, "note": HOSTILE[1]}
+    import requests
+
+    assert requests.post(server.url + "/api/ack", json=requests_note, timeout=5,
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    page.wait_for_function("() => (document.querySelector(\"tr[data-id='42'] .ack\")?.title || '').includes('onerror')")
+    assert page.evaluate("window.__pwned") is None and page.locator("tr[data-id='42'] img").count() == 0
+    page.click("tr[data-id='42'] button[data-act=clear]")
+    page.wait_for_selector("tr[data-id='42'] button[data-act=ack]")
+    assert page.errors == []
