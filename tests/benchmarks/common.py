@@ -27,6 +27,15 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def latency(seconds: Sequence[float]) -> str:
+    """"median 120 ms, p95 135 ms" for a table cell."""
+    return f"median {seconds_ms(median(seconds))}, p95 {seconds_ms(percentile(seconds, 95))}"
+
+
+def seconds_ms(value: float) -> str:
+    return f"{value * 1000:.0f} ms"
+
+
 def stop_and_peak_rss_mb(process: subprocess.Popen[Any], signal_number: int) -> tuple[int, float]:
     """Signal the child, reap it, and return (exit status, its peak RSS in MB).
 
