@@ -12,15 +12,15 @@ import ipaddress
 import logging
 import sys
 
-import waitress
-
 from ticketdash import cli
 from ticketdash import config as configuration
 from ticketdash import logs
 from ticketdash.daemon import on_stop
+from gui.serving import GuardedServer, at_accept
 
 logger = logging.getLogger("gui")
 MAX_BODY = 4096
+CONNECTIONS = 1000  # async sockets are cheap; slow ones are closed within serving.READ_SECONDS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,14 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     except configuration.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    server = waitress.create_server(
-        app, host=gui.host, port=gui.port, threads=gui.threads, ident="ticketdash",
+    server = GuardedServer(
+        app, at_accept(gui.allow_networks), gui.trusted_proxy,
+        host=gui.host, port=gui.port, threads=gui.threads, ident="ticketdash",
         trusted_proxy=gui.trusted_proxy, trusted_proxy_count=1,
         trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
         clear_untrusted_proxy_headers=True,
         outbuf_overflow=16 * 1024 * 1024,  # a 5,000-ticket board stays in memory, not in a temporary file
-        max_request_body_size=MAX_BODY, inbuf_overflow=MAX_BODY,  # read-only: no request needs a body
+        max_request_body_size=MAX_BODY, inbuf_overflow=MAX_BODY,  # a write is a few hundred bytes of JSON
         max_request_header_size=64 * 1024,
+        connection_limit=CONNECTIONS,
     )
 
     def stop() -> None:
