@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, abort, redirect, request
+from datetime import datetime
+
+from flask import Flask, Response, abort, g, redirect, request
 
 from ticketdash import rules, timefmt
 from ticketdash.config import Config
 from ticketdash.board import LiveBoard
 from gui import acknowledge, api, monitoring, wall
 from gui import summary as summary_pages
-from gui.access import COOKIE, Access
+from gui.access import COOKIE, COOKIE_DAYS, GRACE, OPEN_PATHS, ROTATE_AFTER, Access
 from gui.board import Board
 from gui.database import Database
 from gui.site import Site, Weekly, site
@@ -47,8 +49,9 @@ def create_app(config: Config) -> Flask:
     live = LiveBoard(config, config.gui.rescan_seconds,
                      {"light": config.blinky.status_file, "alerts": config.alerts.status_file})
     live.follow()
-    access = Access(config.access_key, config.gui.allow_networks)
     database = Database(config.gui.database, config.gui.acks_file)
+    access = Access(config.access_key, config.gui.allow_networks, database, config.gui.trusted_proxy,
+                    config.gui.server_names)
     database.publish(timefmt.now())  # the acks survive a restart, and their file exists for the readers
     app.extensions["ticketdash"] = Site(config=config, folder=live.folder, board=Board(config, live),
                                         weekly=Weekly(live.folder.stores,
@@ -64,31 +67,89 @@ def create_app(config: Config) -> Flask:
 
 
 def _gatekeeper() -> Any:
-    """Read-only but for the operators' few writes, and only for whom the access rules let in; the
-    kiosk's key becomes a cookie."""
+    """Read-only but for the operators' few writes, and only for whom the access rules let in; a TV's
+    key becomes a cookie, and leaves the URL."""
     access = site().access
     if request.method not in ("GET", "HEAD") and request.method not in acknowledge.WRITES.get(request.path, ()):
         abort(405)
-    if not access.network_allowed(request.remote_addr):
+    if not access.network_allowed(request):
         abort(403)
+    if not access.host_allowed(request.host):
+        return Response("This dashboard does not answer to that name. If it is yours, add it to [gui] "
+                        "server_names.\n", 421, {"Content-Type": "text/plain; charset=utf-8"})
+    if request.path == "/access":
+        return _exchange(request.form.get("key"), request.form.get("next", "/"))  # from kiosk.sh's own page
     if request.method not in ("GET", "HEAD") and not acknowledge.same_origin():
         abort(403)  # a form on another site, whatever cookies the browser sends along
     if request.path in acknowledge.OPERATOR_PATHS:
         return None  # they check the operator themselves: the kiosk key is neither needed nor enough
-    if not access.admitted(request) and acknowledge.current_session() is None:
-        return Response("This dashboard needs its access key: open it once as /?key=<access key>.\n",
-                        401, {"Content-Type": "text/plain; charset=utf-8"})
-    if request.path == "/" and request.args.get("key"):  # first visit of the kiosk: swap the key for a cookie
+    if request.path.startswith(OPEN_PATHS):
+        return None
+    if "key" in request.args:  # the TV's first visit: swap the key for a cookie, on any page
         rest = {k: v for k, v in request.args.items() if k != "key"}
-        response = redirect("/" + ("?" + urlencode(rest) if rest else ""))
-        response.set_cookie(COOKIE, access.token, max_age=10 * 365 * 86400, httponly=True,
-                            samesite="Strict", secure=request.is_secure)
-        return response
+        return _exchange(request.args.get("key"), request.path + ("?" + urlencode(rest) if rest else ""))
+    now = timefmt.now()
+    held = access.cookie_device(request, now)
+    if held is not None:
+        if now - held[1] > ROTATE_AFTER:
+            g.rotated = _replace_cookie(held[0], now)
+        return None
+    bearer = access.bearer(request)
+    if bearer is not None:
+        return None if access.device_for(bearer) else _wrong_key()
+    if access.required() and acknowledge.current_session() is None:
+        return _needs_key()
     return None
+
+
+def _exchange(offered: str | None, next_path: str) -> Response:
+    """A key shown once: a cookie in its place, and the page again without it."""
+    access = site().access
+    device = access.device_for(offered) if offered else None
+    if device is None:
+        return _wrong_key() if offered else _needs_key()
+    if not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
+        next_path = "/"
+    response = redirect(next_path, code=303)
+    _set_cookie(response, access.database.open_device_session(device, COOKIE_DAYS, timefmt.now()))
+    logger.info("access key of %s exchanged for a cookie by %s", device, request.remote_addr)
+    return response
+
+
+def _replace_cookie(device: str, now: datetime) -> str:
+    database = site().access.database
+    database.end_device_session(request.cookies.get(COOKIE, ""), GRACE, now)
+    return database.open_device_session(device, COOKIE_DAYS, now)
+
+
+def _set_cookie(response: Response, session_id: str) -> None:
+    # Lax, not Strict: the kiosk's first page comes from a local file, and the cookie only ever reads.
+    response.set_cookie(COOKIE, session_id, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="Lax",
+                        secure=request.is_secure)
+
+
+def _wrong_key() -> Response:
+    """A wrong key: throttled per address, logged without what was offered, answered like a missing one."""
+    failures, address = site().failures, request.remote_addr or "?"
+    wait = failures.blocked("key:" + address)
+    if wait:
+        return Response("Too many wrong keys from this address: wait a minute.\n", 429,
+                        {"Content-Type": "text/plain; charset=utf-8", "Retry-After": str(int(wait) + 1)})
+    failures.note("key:" + address)
+    logger.warning("a wrong access key from %s for %s", address, request.path)
+    return _needs_key()
+
+
+def _needs_key() -> Response:
+    return Response("This dashboard needs its access key: open it once as /?key=<access key>.\n",
+                    401, {"Content-Type": "text/plain; charset=utf-8"})
 
 
 def _headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
+    rotated = g.pop("rotated", None)
+    if rotated:
+        _set_cookie(response, rotated)
     if request.path in acknowledge.OPERATOR_PATHS:
         response.headers["Cache-Control"] = "no-store"  # a CSRF token, a sign-in form, the audit
     elif request.path.startswith("/api/") or request.path == "/":

@@ -1,6 +1,7 @@
 """``python -m gui [--config FILE]``: the wall dashboard, served by waitress.
 
-``python -m gui operators ...`` manages who may acknowledge (`gui.operators`).
+``python -m gui operators ...`` manages who may acknowledge, ``python -m gui keys ...`` which TV or
+program may read (`gui.operators`).
 
 Exit status: 0 after SIGTERM/SIGINT, 2 for an unusable configuration.
 """
@@ -8,7 +9,6 @@ Exit status: 0 after SIGTERM/SIGINT, 2 for an unusable configuration.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import sys
 
@@ -25,25 +25,23 @@ CONNECTIONS = 1000  # async sockets are cheap; slow ones are closed within servi
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["operators"]:
+    if argv[:1] in (["operators"], ["keys"]):
         from gui import operators
 
-        return operators.main(argv[1:])
+        return operators.main(argv[0], argv[1:])
     parser = argparse.ArgumentParser(prog="python -m gui", description="Serve the wall dashboard.",
-                                     epilog="python -m gui operators --help: who may acknowledge")
+                                     epilog="python -m gui operators --help: who may acknowledge; "
+                                            "python -m gui keys --help: which TV or program may read")
     _, config = cli.command_line(parser, argv)
     logs.setup(config.logging.level, (config.api_key, config.access_key))
 
     from gui import create_app  # after logging, so start-up messages are formatted
 
     gui = config.gui
-    try:
-        loopback = ipaddress.ip_address(gui.host).is_loopback
-    except ValueError:
-        loopback = gui.host == "localhost"
-    if not loopback and config.access_key is None and not gui.allow_networks:
-        logger.warning("listening on %s with no access key and no allow_networks: anyone who can reach "
-                       "port %d can read the tickets", gui.host, gui.port)
+    if config.access_key is None and not gui.allow_networks:
+        logger.warning("no access key and no allow_networks: anyone who can reach %s:%d, directly or through a "
+                       "proxy such as nginx, can read every ticket (README 'Who may look': put a key in %s)",
+                       gui.host, gui.port, gui.access_key_file)
     if not (gui.cert_file.exists() and gui.key_file.exists()):
         logger.warning("no certificate (%s): serving plain HTTP only; see README 'HTTPS'", gui.cert_file)
 

@@ -34,7 +34,8 @@ SIGNIN_COOKIE = "ticketdash_signin"  # the sign-in form's own CSRF token (double
 MAX_MINUTES = 7 * 24 * 60
 # Paths that check operators themselves (the kiosk key is neither needed nor enough).
 OPERATOR_PATHS = ("/api/ack", "/api/me", "/signin", "/signout", "/ack-log")
-WRITES = {"/api/ack": ("POST", "DELETE"), "/signin": ("POST",), "/signout": ("POST",)}
+WRITES = {"/api/ack": ("POST", "DELETE"), "/signin": ("POST",), "/signout": ("POST",),
+          "/access": ("POST",)}  # not a write: a TV showing its key once, out of every URL
 
 
 def now() -> datetime:
@@ -90,7 +91,7 @@ def _writer() -> Operator | Response:
         return operator
     session = current_session()
     if session is None:
-        if current.access.key is not None and current.access.holds_key(request):
+        if current.access.required() and current.access.holds_key(request, now()):
             return _error(403, "the kiosk access key only reads; sign in as an operator to write")
         return _error(401, "sign in (/signin) or send Authorization: Bearer <operator token>")
     offered = request.headers.get("X-CSRF-Token") or request.form.get("csrf") or ""

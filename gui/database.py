@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS acks (
     helpdesk TEXT NOT NULL, ticket INTEGER NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL, until TEXT NOT NULL,
     state TEXT NOT NULL, note TEXT NOT NULL, PRIMARY KEY (helpdesk, ticket)
 );
+CREATE TABLE IF NOT EXISTS devices (
+    name TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS device_sessions (
+    id_hash TEXT PRIMARY KEY, device TEXT NOT NULL, issued_at TEXT NOT NULL, expires_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
     address TEXT NOT NULL, result TEXT NOT NULL
@@ -140,6 +146,66 @@ class Database:
     def close_session(self, session_id: str) -> None:
         with self.lock, Transaction(self.db):
             self.db.execute("DELETE FROM sessions WHERE id_hash = ?", (digest(session_id),))
+
+    # -- devices: the TVs' and programs' read-only keys --------------------
+
+    def add_device(self, name: str, now: datetime) -> str:
+        """A new read-only key for one TV or program (again, after a revoke); shown once, kept as a hash.
+        IntegrityError when *name* has a key already."""
+        key = secrets.token_urlsafe(24)
+        with self.lock, Transaction(self.db):
+            self.db.execute("DELETE FROM devices WHERE name = ? AND revoked_at IS NOT NULL", (name,))
+            self.db.execute("INSERT INTO devices (name, key_hash, created_at) VALUES (?, ?, ?)",
+                            (name, digest(key), timefmt.format(now)))
+        return key
+
+    def revoke_device(self, name: str, now: datetime) -> bool:
+        """Its key and cookies stop working. The row stays: a wall that ever had keys never turns open
+        because the last one was revoked."""
+        with self.lock, Transaction(self.db):
+            revoked = self.db.execute("UPDATE devices SET revoked_at = ?, key_hash = ? WHERE name = ? AND "
+                                      "revoked_at IS NULL", (timefmt.format(now), "revoked:" + name, name))
+            self.db.execute("DELETE FROM device_sessions WHERE device = ?", (name,))
+        return bool(revoked.rowcount)
+
+    def devices(self) -> list[tuple[str, str, str | None]]:
+        """(name, since, revoked at) of every device that ever had a key."""
+        with self.lock:
+            return self.db.execute("SELECT name, created_at, revoked_at FROM devices ORDER BY name").fetchall()
+
+    def device_by_key(self, key: str) -> str | None:
+        if not key or len(key) > 200:
+            return None
+        with self.lock:
+            row = self.db.execute("SELECT name FROM devices WHERE key_hash = ? AND revoked_at IS NULL",
+                                  (digest(key),)).fetchone()
+        return row[0] if row else None
+
+    def open_device_session(self, device: str, days: float, now: datetime) -> str:
+        """A cookie for *device*, in place of its key, that ends after *days* (or when it is revoked)."""
+        session_id = secrets.token_urlsafe(32)
+        with self.lock, Transaction(self.db):
+            self.db.execute("DELETE FROM device_sessions WHERE expires_at <= ?", (timefmt.format(now),))
+            self.db.execute("INSERT INTO device_sessions (id_hash, device, issued_at, expires_at) VALUES (?, ?, ?, ?)",
+                            (digest(session_id), device, timefmt.format(now),
+                             timefmt.format(now + timedelta(days=days))))
+        return session_id
+
+    def device_session(self, session_id: str, now: datetime) -> tuple[str, datetime] | None:
+        """(device, issued at) of a live cookie; None when unknown, ended or revoked."""
+        if not session_id or len(session_id) > 100:
+            return None
+        with self.lock:
+            row = self.db.execute("SELECT device, issued_at FROM device_sessions WHERE id_hash = ? AND expires_at > ?",
+                                  (digest(session_id), timefmt.format(now))).fetchone()
+        issued = timefmt.parse(row[1]) if row else None
+        return (row[0], issued) if row and issued else None
+
+    def end_device_session(self, session_id: str, grace: timedelta, now: datetime) -> None:
+        """A rotated cookie keeps working for *grace* (requests already on their way), then ends."""
+        with self.lock, Transaction(self.db):
+            self.db.execute("UPDATE device_sessions SET expires_at = ? WHERE id_hash = ? AND expires_at > ?",
+                            (timefmt.format(now + grace), digest(session_id), timefmt.format(now + grace)))
 
     # -- acks ------------------------------------------------------------
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from ticketdash import timefmt
+
 from gui.metrics import exposition
 from gui.site import site
 
@@ -18,7 +20,7 @@ def healthz() -> Response:
     can name the account and the watcher's error.
     """
     verdict = site().board.rendered().verdict
-    if site().access.holds_key(request):
+    if site().access.holds_key(request, timefmt.now()):
         body = jsonify(status=verdict.status, reason=verdict.reason, worst=verdict.worst,
                        data_as_of=verdict.data_as_of, tickets=sum(verdict.counts.values()),
                        unreadable=len(verdict.unreadable), demo=verdict.demo)  # counts, no ticket text

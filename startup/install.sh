@@ -171,7 +171,8 @@ text = open(template).read()
 for key, value in {"HARDENING": hardening, "GUI_ALLOW": gui_allow, "PREFIX": prefix, "CONFIG": config,
                    "DATA": data, "USER": user, "CERT": f"{config}/cert.pem", "KEY": f"{config}/key.pem",
                    "UPSTREAM": "127.0.0.1:5001", "HOOKS": "127.0.0.1:5002", "HTTP_PORT": "80", "HTTPS_PORT": "443",
-                   "ACCESS_LOG": "/var/log/nginx/ticketdash.access.log"}.items():
+                   "ACCESS_LOG": "/var/log/nginx/ticketdash.access.log",
+                   "ERROR_LOG": "/var/log/nginx/error.log"}.items():
     text = text.replace(f"@{key}@", value)
 open(dest, "w").write(text)
 PY
@@ -217,6 +218,12 @@ EOF
     owner "root:$USER_NAME" "$file"
     if [ ! -e "$ROOT$CONFIG/token.txt" ]; then
         install -m 0600 /dev/null "$ROOT$CONFIG/token.txt"
+    fi
+    if [ "$NGINX" -eq 1 ] && [ ! -e "$ROOT$CONFIG/access_key.txt" ]; then   # never silently open to the network
+        (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > "$ROOT$CONFIG/access_key.txt")
+        chmod 0640 "$ROOT$CONFIG/access_key.txt"
+        owner "root:$USER_NAME" "$ROOT$CONFIG/access_key.txt"
+        say "  wrote a kiosk key to $CONFIG/access_key.txt: the wall is not open to everyone on the network"
     fi
     chmod 0600 "$ROOT$CONFIG/token.txt"   # read by systemd (LoadCredential), never by the services
 }
@@ -321,11 +328,14 @@ install_all() {
     say "     the wall says DEMO until then."
     say "  2. Health: curl -k $base/healthz   (200 and \"status\": \"ok\" when the data is current)"
     if [ -s "$ROOT$CONFIG/access_key.txt" ]; then
-        say "  3. The TV (docs/kiosk.md): startup/kiosk.sh \"$base/?key=<the key in $CONFIG/access_key.txt>\""
-        [ "$NGINX" -eq 0 ] || say "     with the certificate $TV_CERT (copy it to a TV that is another box)"
+        say "  3. The TV (docs/kiosk.md): one key per TV, each revocable alone:"
+        say "       sudo -u $USER_NAME $PREFIX/.venv/bin/python -m gui keys add lobby-tv"
+        say "     into the TV user's ~/.config/ticketdash-kiosk.key (chmod 600), then startup/kiosk.sh $base/"
+        [ "$NGINX" -eq 0 ] || say "     $TV_CERT  (the certificate: copy it to a TV that is another box)"
+        say "     (the key in $CONFIG/access_key.txt works too; it is the one the installer made)"
     else
-        say "  3. The TV: docs/kiosk.md. Anyone who can reach the dashboard sees the tickets until you put a"
-        say "     kiosk key in $CONFIG/access_key.txt (README \"HTTPS\")"
+        say "  3. The TV: docs/kiosk.md. Anyone who can reach the dashboard sees the tickets until you add a"
+        say "     key: sudo -u $USER_NAME $PREFIX/.venv/bin/python -m gui keys add lobby-tv"
     fi
     say "  4. Alerts: routes in $CONFIG/ticketdash.toml, then test them:"
     say "     sudo -u $USER_NAME $PREFIX/.venv/bin/python -m alerts --test"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The wall TV's browser: Chromium in kiosk mode on the dashboard, screen blanking off.
-#   startup/kiosk.sh https://wall.example.lan/?key=<access key> [CERTIFICATE]
+#   startup/kiosk.sh https://wall.example.lan/[wall/<name>] [CERTIFICATE]
+# The key comes from a file only the TV's user can read: $TICKETDASH_KEY_FILE, by default
+# ~/.config/ticketdash-kiosk.key (python -m gui keys add NAME makes one per TV). It is shown to the
+# dashboard once, in a form's body, never in a URL, a command line or an autostart file.
 # CERTIFICATE (default: $TICKETDASH_CA, else the installer's public copy
 # /usr/local/share/ca-certificates/ticketdash.crt when this box has one, else the system's
 # trust store) is the dashboard's certificate or CA: the key is never sent to a server that
@@ -16,6 +19,18 @@ BOX_CA=/usr/local/share/ca-certificates/ticketdash.crt
 [ -n "$CA" ] || { [ -r "$BOX_CA" ] && CA="$BOX_CA"; } || true
 POLL="${TICKETDASH_KIOSK_POLL:-5}"   # seconds between tries while waiting
 SHOWN="${URL%%\?*}"                   # the URL as shown and logged: never its key
+ORIGIN="$(printf '%s' "$SHOWN" | sed -E 's#^(https?://[^/]+).*#\1#')"
+WALL_PATH="${SHOWN#"$ORIGIN"}"
+KEY_FILE="${TICKETDASH_KEY_FILE:-${XDG_CONFIG_HOME:-$HOME/.config}/ticketdash-kiosk.key}"
+KEY=""
+if [ -e "$KEY_FILE" ]; then
+    case "$(stat -c %a "$KEY_FILE")" in
+        *[1-7]) echo "kiosk.sh: others can read $KEY_FILE: chmod 600 $KEY_FILE" >&2; exit 1 ;;
+    esac
+    KEY="$(tr -d '[:space:]' < "$KEY_FILE")"
+elif [ "$URL" != "$SHOWN" ]; then
+    echo "kiosk.sh: the key is in the URL (and so in the browser's history): put it in $KEY_FILE instead" >&2
+fi
 BROWSER="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
 [ -n "$BROWSER" ] || { echo "kiosk.sh: install chromium (sudo apt-get install chromium)" >&2; exit 1; }
 PROFILE="${XDG_CONFIG_HOME:-$HOME/.config}/ticketdash-kiosk"
@@ -61,23 +76,44 @@ EOF
     mv -f "$WAITING.tmp" "$WAITING"
 }
 
-ready_page() {  # the switch to the wall: the page's next refresh goes there
-    cat > "$WAITING.tmp" <<EOF
+ready_page() {  # the switch to the wall: the page's next refresh goes there, showing the key once
+    (umask 077
+    if [ -n "$KEY" ]; then
+        cat > "$WAITING.tmp" <<EOF
+<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ticket Dash</title></head>
+<body style="background:#111;color:#eee;font:32px system-ui,sans-serif">Opening the wall…
+<form id="access" method="post" action="$(printf '%s' "$ORIGIN/access" | html)">
+<input type="hidden" name="key" value="$(printf '%s' "$KEY" | html)">
+<input type="hidden" name="next" value="$(printf '%s' "${WALL_PATH:-/}" | html)"></form>
+<script>document.getElementById("access").submit()</script></body></html>
+EOF
+    else
+        cat > "$WAITING.tmp" <<EOF
 <!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="0;url=$(printf '%s' "$URL" | html)"><title>Ticket Dash</title></head>
 <body style="background:#111;color:#eee;font:32px system-ui,sans-serif">Opening the wall…</body></html>
 EOF
+    fi)
     mv -f "$WAITING.tmp" "$WAITING"
 }
 
 why_not() {  # why the dashboard does not answer yet, in words, without the key
-    local error code
-    error="$(curl -sSf "${CURL_TRUST[@]}" -o /dev/null --max-time 5 "$URL" 2>&1)" && return 0
+    local error code status
+    error="$(mktemp)"
+    status="$(curl -sS "${CURL_TRUST[@]}" -o /dev/null -w '%{http_code}' --max-time 5 "$ORIGIN/healthz" 2>"$error")"
     code=$?
+    error="$(cat "$error"; rm -f "$error")"
+    if [ "$code" -eq 0 ]; then
+        case "$status" in
+            200|503) return 0 ;;   # up (503: its data is stale, and the wall says why)
+            403) echo "the dashboard refuses this TV's address (allow_networks)" ;;
+            *) echo "the server answers with an error ($status): the dashboard service is not up yet" ;;
+        esac
+        return 1
+    fi
     case "$code" in
         6) echo "the name ${SHOWN#*://} does not resolve (DNS): use the box's IP address or fix DNS" ;;
         7|28) echo "nothing answers yet at $SHOWN: the box or its dashboard is still starting, or a firewall is in the way" ;;
-        22) echo "the server answers with an error (${error##*error: }): the dashboard service is not up yet" ;;
         35) echo "the TLS handshake failed: is this an https:// address of the dashboard?" ;;
         51|60) echo "the dashboard's certificate is not trusted for this address: give kiosk.sh the certificate" \
                     "(docs/kiosk.md, \"Certificate\"), and open the wall by a name or IP the certificate lists" ;;

@@ -210,7 +210,7 @@ def nginx(tmp_path: Path):
         for name, value in {"HTTP_PORT": http_port, "HTTPS_PORT": https_port, "UPSTREAM": f"127.0.0.1:{upstream_port}",
                             "HOOKS": f"127.0.0.1:{hooks_port or free_port()}",
                             "CERT": tmp_path / "cert.pem", "KEY": tmp_path / "key.pem",
-                            "ACCESS_LOG": tmp_path / "access.log"}.items():
+                            "ACCESS_LOG": tmp_path / "access.log", "ERROR_LOG": tmp_path / "error.log"}.items():
             site = site.replace(f"@{name}@", str(value))
         (tmp_path / "site.conf").write_text(site)
         temp = "".join(f"{kind}_temp_path {tmp_path}/{kind};\n" for kind in

@@ -41,7 +41,7 @@ def write_config(folder: Path, sections: dict[str, dict[str, Any]], token: str |
     path = folder / "ticketdash.toml"
     path.write_text("\n".join(lines) + "\n")
     if token is not None:
-        (folder / "token.txt").write_text(token + "\n")
+        private(folder / "token.txt", token + "\n")
     return path
 
 
@@ -120,6 +120,13 @@ def ticket(ticket_id: int, **fields: Any) -> dict[str, Any]:
     data.update(fields)
     data["stats"].update(stats)
     return data
+
+
+def private(path: Path, text: str) -> Path:
+    """A secret file as an admin should leave it: readable by its owner alone."""
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
 
 
 def write_heartbeat(folder: Path, **fields: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from ticketdash import acks, timefmt
 from ticketdash.acks import Ack
-from tests.helpers import iso_in, put_ticket, run_module, ticket
+from tests.helpers import iso_in, private, put_ticket, run_module, ticket
 
 OVERDUE = {"due_by": iso_in(minutes=-30)}
 WARNING = {"due_by": iso_in(hours=6)}
@@ -25,7 +25,7 @@ def add_operator(config: Path, name: str, *options: str) -> str:
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert operators.main(["add", name, *options, "--config", str(config)]) == 0
+        assert operators.main("operators", ["add", name, *options, "--config", str(config)]) == 0
     return out.getvalue().strip().splitlines()[-1]
 
 
@@ -107,7 +107,7 @@ def test_bad_bodies_are_refused(desk, body, status: int) -> None:
 
 
 def test_who_may_not_write(desk) -> None:
-    (desk.config_dir / "access_key.txt").write_text("kiosk-key-0123456789\n")
+    private(desk.config_dir / "access_key.txt", "kiosk-key-0123456789\n")
     client = desk.client(gui={"access_key_file": "access_key.txt"})
     assert client.post("/api/ack", json={"ticket": 42}).status_code == 401
     assert client.post("/api/ack", json={"ticket": 42}, headers=bearer("kiosk-key-0123456789")).status_code == 403

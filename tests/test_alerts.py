@@ -14,7 +14,7 @@ from ticketdash import config as configuration
 from ticketdash.store import TicketStore, encode
 from alerts.daemon import Alerts
 from alerts.state import State
-from tests.helpers import iso_in, put_ticket, run_module, start_module, ticket, site_config, wait_for, write_heartbeat
+from tests.helpers import iso_in, private, put_ticket, run_module, site_config, start_module, ticket, wait_for, write_heartbeat
 from tests.receiver import Receiver
 
 OVERDUE = {"due_by": iso_in(minutes=-5)}
@@ -230,7 +230,7 @@ def test_reminders_list_each_agents_tickets(site: Site, receiver: Receiver) -> N
     put_ticket(site.tickets, ticket(2, responder_id=21, due_by=iso_in(hours=2)))
     put_ticket(site.tickets, ticket(3, responder_id=22, stats={"requester_responded_at": iso_in(minutes=-1)}))
     put_ticket(site.tickets, ticket(4, responder_id=22))  # on track: not listed
-    (names / "agent_urls.txt").write_text(f"22:{receiver.url('grace')}\n")
+    private(names / "agent_urls.txt", f"22:{receiver.url('grace')}\n")
     routes = [{"name": "team", "urls": [receiver.url("team")], "states": ["stale"]}]
     daemon = site.alerts(routes, reminders={"route": "team", "time": "00:00", "agents_file": "agent_urls.txt",
                                              "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]})
@@ -365,14 +365,14 @@ def test_the_dashboard_serves_the_summary_with_a_chart(site: Site, receiver: Rec
     put_ticket(site.tickets, ticket(1, subject="<script>alert(1)</script> old one", created_at=iso_in(days=-20),
                                     due_by=iso_in(days=-1)))
     (site.root / "config").mkdir(exist_ok=True)
-    (site.root / "config" / "access_key.txt").write_text("wall-key\n")
+    private(site.root / "config" / "access_key.txt", "wall-key-0123456789\n")
     from gui import create_app
 
     app = create_app(configuration.load(site.config_file([]), environ={}))
     try:
         client = app.test_client()
         assert client.get("/summary").status_code == 401
-        headers = {"Authorization": "Bearer wall-key"}
+        headers = {"Authorization": "Bearer wall-key-0123456789"}
         page = client.get("/summary", headers=headers).get_data(as_text=True)
         assert '<dd id="breaches">1</dd>' in page and page.count("<rect ") == 14
         assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page

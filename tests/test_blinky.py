@@ -14,7 +14,7 @@ from blinky.daemon import Blinky, FolderSource, RemoteSource
 from ticketdash.timefmt import in_quiet_hours, parse_quiet_hours
 from ticketdash.lights import parse_effect
 from blinky.device import Lights, report
-from tests.helpers import iso_in, put_ticket, site_config, start_module, ticket, wait_for, write_config, write_heartbeat
+from tests.helpers import iso_in, private, put_ticket, site_config, start_module, ticket, wait_for, write_config, write_heartbeat
 
 # One machine's lights have one owner: these tests run blinky on them one at a time.
 pytestmark = pytest.mark.xdist_group("light")
@@ -167,10 +167,10 @@ def test_quiet_hours_windows(window: str, now: str, quiet: bool) -> None:
 def test_remote_mode_follows_a_real_dashboard(tmp_path: Path, fake_lights, gui_server) -> None:
     fake_lights.plug()
     server = gui_server()
-    server.config.parent.joinpath("access_key.txt").write_text("desk-key\n")
+    private(server.config.parent.joinpath("access_key.txt"), "desk-key-0123456789\n")
     server.start()
     put_ticket(server.tickets, ticket(1, due_by=iso_in(hours=6)))
-    (tmp_path / "key.txt").write_text("desk-key\n")
+    private(tmp_path / "key.txt", "desk-key-0123456789\n")
     remote = {"remote_url": server.url, "remote_poll_seconds": 1, "remote_access_key_file": str(tmp_path / "key.txt")}
     with Running(tmp_path / "desk", fake_lights.module(), **remote):
         wait_for(lambda: last(fake_lights) == AMBER, what="the dashboard's warning")
@@ -197,7 +197,7 @@ def test_remote_mode_over_https_verifies_the_certificate(tmp_path: Path, fake_li
 def test_remote_mode_without_the_key_is_stale(tmp_path: Path, fake_lights, gui_server) -> None:
     fake_lights.plug()
     server = gui_server()
-    server.config.parent.joinpath("access_key.txt").write_text("desk-key\n")
+    private(server.config.parent.joinpath("access_key.txt"), "desk-key-0123456789\n")
     server.start()
     with Running(tmp_path / "desk", fake_lights.module(), remote_url=server.url, remote_poll_seconds=1) as run:
         wait_for(lambda: last(fake_lights) == MAGENTA, what="stale: the dashboard refuses us")

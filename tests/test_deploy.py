@@ -77,6 +77,8 @@ def test_installer_places_every_file_with_its_permissions(staged: Path) -> None:
     assert mode(etc / "ticketdash") == 0o750
     assert mode(etc / "ticketdash" / "ticketdash.toml") == 0o640
     assert mode(etc / "ticketdash" / "token.txt") == 0o600
+    assert mode(etc / "ticketdash" / "access_key.txt") == 0o640  # with nginx, never open to the network
+    assert len((etc / "ticketdash" / "access_key.txt").read_text().strip()) >= 16
     assert mode(staged / "var" / "lib" / "ticketdash" / "tickets") == 0o750
     assert mode(staged / "var" / "lib" / "ticketdash" / "alerts-tickets") == 0o750
     assert mode(staged / "var" / "lib" / "ticketdash" / "dashboard-tickets") == 0o750
@@ -206,7 +208,7 @@ def test_the_installer_says_what_it_changed_skipped_and_what_comes_next(tmp_path
     out = result.stdout
     assert not default.is_symlink() and "nginx: disabled the site default" in out
     assert "(staged: skipped) the self-signed certificate /etc/ticketdash/cert.pem" in out
-    for step in ("Next steps:", "/healthz", "docs/kiosk.md", "access_key.txt",
+    for step in ("Next steps:", "/healthz", "docs/kiosk.md", "-m gui keys add lobby-tv", "wrote a kiosk key",
                  "sudo /opt/ticketdash/.venv/bin/python -m watcher --check",
                  "sudo -u ticketdash /opt/ticketdash/.venv/bin/python -m alerts --test", "journalctl"):
         assert step in out, step

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import iso_in, put_ticket, ticket, wait_for, write_heartbeat
+from tests.helpers import iso_in, private, put_ticket, ticket, wait_for, write_heartbeat
 
 
 def board(client, query: str = "") -> dict:
@@ -152,25 +152,25 @@ def test_title_is_escaped(board_env) -> None:
 
 def test_kiosk_access_key(board_env) -> None:
     board_env.config_dir.mkdir(exist_ok=True)
-    (board_env.config_dir / "access_key.txt").write_text("tv-secret-123\n")
+    private(board_env.config_dir / "access_key.txt", "tv-secret-123-abcdefgh\n")
     client = board_env.client()
     assert client.get("/").status_code == 401
     assert client.get("/api/board").status_code == 401
     assert client.get("/healthz").status_code == 200  # health carries no ticket data
-    first = client.get("/?key=tv-secret-123&view=all")
-    assert first.status_code == 302 and first.headers["Location"] == "/?view=all"
+    first = client.get("/?key=tv-secret-123-abcdefgh&view=all")
+    assert first.status_code == 303 and first.headers["Location"] == "/?view=all"
     cookie = first.headers["Set-Cookie"]
-    assert "tv-secret-123" not in cookie and "HttpOnly" in cookie
+    assert "tv-secret-123-abcdefgh" not in cookie and "HttpOnly" in cookie
     assert client.get("/api/board").status_code == 200  # the cookie now admits the TV
     other = board_env.app().test_client()
-    assert other.get("/api/board", headers={"Authorization": "Bearer tv-secret-123"}).status_code == 200
+    assert other.get("/api/board", headers={"Authorization": "Bearer tv-secret-123-abcdefgh"}).status_code == 200
     assert other.get("/api/board", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert other.get("/?key=wrong").status_code == 401
 
 
 def test_healthz_without_the_key_says_only_ok_stale_or_error(board_env) -> None:
     board_env.config_dir.mkdir(exist_ok=True)
-    (board_env.config_dir / "access_key.txt").write_text("tv-secret-1234567\n")
+    private(board_env.config_dir / "access_key.txt", "tv-secret-1234567\n")
     write_heartbeat(board_env.tickets, last_error="cannot reach acme.freshservice.com: timed out")
     client = board_env.client()
     anonymous = client.get("/healthz")
@@ -185,7 +185,10 @@ def test_network_allowlist(board_env) -> None:
     client = board_env.client(gui={"allow_networks": ["10.1.0.0/16"]})
     assert client.get("/", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
     assert client.get("/", environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code == 403
-    assert client.get("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
+    # Loopback only when it really is the client: named by the proxy, or not the proxy itself.
+    assert client.get("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 403
+    assert client.get("/", environ_base={"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}).status_code == 200
+    assert client.get("/", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
 
 
 def test_names_from_the_persons_files_win(board_env) -> None:
@@ -206,13 +209,13 @@ def test_blinky_status_is_shown(board_env) -> None:
 
 def test_metrics_follow_the_board_and_its_access_rules(board_env) -> None:
     board_env.config_dir.mkdir(exist_ok=True)
-    (board_env.config_dir / "access_key.txt").write_text("tv-secret-123\n")
+    private(board_env.config_dir / "access_key.txt", "tv-secret-123-abcdefgh\n")
     put_ticket(board_env.tickets, ticket(1, due_by=iso_in(minutes=-5)))
     put_ticket(board_env.tickets, ticket(2, due_by=iso_in(hours=3)))
     write_heartbeat(board_env.tickets, api={"calls": 3, "credits": 7, "remaining": 130, "total": 140})
     client = board_env.client()
     assert client.get("/metrics").status_code == 401
-    response = client.get("/metrics", headers={"Authorization": "Bearer tv-secret-123"})
+    response = client.get("/metrics", headers={"Authorization": "Bearer tv-secret-123-abcdefgh"})
     assert response.status_code == 200 and response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
     for line in ('ticketdash_tickets{state="overdue"} 1.0', 'ticketdash_tickets{state="critical"} 1.0',
@@ -225,19 +228,22 @@ def test_metrics_follow_the_board_and_its_access_rules(board_env) -> None:
     age = float(next(l for l in text.splitlines() if l.startswith("ticketdash_data_age_seconds ")).split()[1])
     until = float(next(l for l in text.splitlines() if l.startswith("ticketdash_next_breach_seconds ")).split()[1])
     assert 0 <= age < 60 and 3 * 3600 - 60 < until <= 3 * 3600
-    assert "tv-secret-123" not in text
+    assert "tv-secret-123-abcdefgh" not in text
 
 
 def test_a_non_ascii_key_is_refused_not_a_500(board_env) -> None:
     board_env.config_dir.mkdir(exist_ok=True)
-    (board_env.config_dir / "access_key.txt").write_text("tv-secret-123\n")
+    private(board_env.config_dir / "access_key.txt", "tv-secret-123-abcdefgh\n")
     client = board_env.client()
     assert client.get("/?key=cl%C3%A9").status_code == 401
     assert client.get("/", headers={"Cookie": "ticketdash_access=\u00e9t\u00e9"}).status_code == 401
     assert client.get("/", headers={"Authorization": "Bearer \u00e9"}).status_code == 401
 
 
-@pytest.mark.parametrize("content, why", [("", "is empty"), (None, "cannot be read")])
+@pytest.mark.parametrize("content, why", [
+    ("", "needs a key of at least 16 characters"), ("short-key\n", "needs a key of at least 16 characters"),
+    ("open-to-everyone-0123", r"others can read it \(mode 0644\): chmod o-rwx "), (None, "cannot be read"),
+])
 def test_an_access_key_file_that_cannot_be_used_stops_the_dashboard(board_env, content, why) -> None:
     from ticketdash.config import ConfigError
 
@@ -245,8 +251,11 @@ def test_an_access_key_file_that_cannot_be_used_stops_the_dashboard(board_env, c
     key = board_env.config_dir / "access_key.txt"
     if content is None:
         key.mkdir()  # unreadable as a file even for root, like a mode-600 file for the service user
-    else:
+    elif content.startswith("open"):
         key.write_text(content)
+        key.chmod(0o644)
+    else:
+        private(key, content)
     with pytest.raises(ConfigError, match=rf"\[gui\] access_key_file: .*access_key.txt: {why}"):
         board_env.config()
 

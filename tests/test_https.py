@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tests.helpers import private
+
 pytestmark = pytest.mark.slow
 
 
@@ -25,26 +27,35 @@ def test_the_page_over_https_through_nginx(gui_server, nginx) -> None:
 
 def test_the_scheme_passes_through_to_waitress(gui_server, nginx) -> None:
     server = gui_server()
-    server.config.parent.joinpath("access_key.txt").write_text("kiosk-key-9\n")
+    private(server.config.parent.joinpath("access_key.txt"), "kiosk-key-9-0123456789\n")
     server.start()
     https, _, cert = nginx(server.port)
-    through_tls = requests.get(https + "/?key=kiosk-key-9", verify=cert, allow_redirects=False)
-    assert through_tls.status_code == 302 and "Secure" in through_tls.headers["Set-Cookie"]
-    direct = requests.get(server.url + "/?key=kiosk-key-9", allow_redirects=False)
-    assert direct.status_code == 302 and "Secure" not in direct.headers["Set-Cookie"]
+    through_tls = requests.get(https + "/?key=kiosk-key-9-0123456789", verify=cert, allow_redirects=False)
+    assert through_tls.status_code == 303 and "Secure" in through_tls.headers["Set-Cookie"]
+    direct = requests.get(server.url + "/?key=kiosk-key-9-0123456789", allow_redirects=False)
+    assert direct.status_code == 303 and "Secure" not in direct.headers["Set-Cookie"]
 
 
-def test_the_kiosk_key_never_reaches_nginx_access_log(gui_server, nginx) -> None:
+def test_the_kiosk_key_never_reaches_nginx_logs_nor_the_redirect(gui_server, nginx) -> None:
     server = gui_server()
-    server.config.parent.joinpath("access_key.txt").write_text("kiosk-key-9\n")
+    private(server.config.parent.joinpath("access_key.txt"), "kiosk-key-9-0123456789\n")
     server.start()
     https, http, cert = nginx(server.port)
-    assert requests.get(https + "/?key=kiosk-key-9", verify=cert, allow_redirects=False).status_code == 302
-    assert requests.get(http + "/?key=kiosk-key-9", allow_redirects=False).status_code == 301
+    exchanged = requests.get(https + "/wall/none?key=kiosk-key-9-0123456789", verify=cert, allow_redirects=False)
+    assert exchanged.status_code == 303 and exchanged.headers["Location"] == "/wall/none"
+    plain = requests.get(http + "/?key=kiosk-key-9-0123456789&view=all", allow_redirects=False)
+    assert plain.status_code == 301 and "kiosk-key" not in plain.headers["Location"]
+    assert server.stop() == 0  # the dashboard down: nginx answers 502 and logs errors
+    for _ in range(3):
+        assert requests.get(https + "/?key=kiosk-key-9-0123456789", verify=cert).status_code == 502
+    assert requests.get(https + "/api/board", verify=cert).status_code == 502
+    errors = (cert.parent / "error.log").read_text()
+    assert "connect() failed" in errors and "kiosk-key-9" not in errors  # logged, but never with the key
+    server.start()
     assert requests.post(https + "/api/board", data=b"x" * 100_000, verify=cert).status_code == 413
     log = cert.parent / "access.log"
     from tests.helpers import wait_for
 
     wait_for(lambda: log.exists() and log.read_text().count("\n") >= 3, what="nginx's access log")
     text = log.read_text()
-    assert "GET / HTTP" in text and "kiosk-key-9" not in text and "key=" not in text
+    assert "GET / HTTP" in text and "kiosk-key-9-0123456789" not in text and "key=" not in text

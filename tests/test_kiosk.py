@@ -20,7 +20,7 @@ KEY = "kiosk-key-0123456789abcdef"
 
 
 class Wall(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:  # noqa: N802 (answers /healthz too: the kiosk asks it whether the wall is up)
         body = b"<!doctype html><title>The wall</title><h1>Ticket Dash</h1>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
@@ -73,6 +73,8 @@ def kiosk(tmp_path: Path) -> Iterator:
 
     yield run
     for process in started:
+        if process.poll() is not None:
+            continue
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
 
@@ -82,11 +84,14 @@ def waiting_page(tmp_path: Path) -> str:
     return page.read_text() if page.exists() else ""
 
 
-def test_the_tv_waits_on_a_page_that_says_why_then_opens_the_wall(kiosk, tmp_path: Path, browser) -> None:
+def test_the_tv_waits_on_a_page_that_says_why_then_opens_the_wall(kiosk, tmp_path: Path) -> None:
     cert, key = certificate(tmp_path, ["127.0.0.1"])  # a certificate by IP, as the installer now makes
     port = free_port()
-    url = f"https://127.0.0.1:{port}/?key={KEY}"
-    kiosk(url, cert)
+    key_file = tmp_path / "home" / ".config" / "ticketdash-kiosk.key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text(KEY)
+    key_file.chmod(0o600)
+    kiosk(f"https://127.0.0.1:{port}/", cert)
     profile = tmp_path / "home" / ".config" / "ticketdash-kiosk"
     args_file = tmp_path / "browser-args"
     args = wait_for(lambda: args_file.exists() and args_file.read_text(), what="the browser, started at once")
@@ -95,22 +100,55 @@ def test_the_tv_waits_on_a_page_that_says_why_then_opens_the_wall(kiosk, tmp_pat
     wait_for(lambda: f"nothing answers yet at https://127.0.0.1:{port}/" in waiting_page(tmp_path),
              what="the reason on the waiting page")
     assert KEY not in waiting_page(tmp_path) and KEY not in (tmp_path / "kiosk.log").read_text()
+    server = serve_tls(port, cert, key)
+    try:
+        wait_for(lambda: 'action="https://127.0.0.1:' in waiting_page(tmp_path), what="the switch to the wall")
+        page = profile / "waiting.html"
+        assert KEY in page.read_text() and (page.stat().st_mode & 0o077) == 0  # the key once, in a private file
+    finally:
+        server.shutdown()
+        server.server_close()
 
-    # Real Chromium shows the waiting page and follows it to the wall once the wall answers.
+
+def test_the_tv_shows_its_key_once_out_of_every_url_and_log(kiosk, tmp_path: Path, gui_server, nginx, browser) -> None:
+    """kiosk.sh, Debian's Chromium, nginx and the dashboard: a device key from a private file, exchanged
+    for a cookie by a form, and never in a URL, the history, a log or the command line."""
+    from tests.helpers import put_ticket, run_module, ticket, write_heartbeat
+
+    server = gui_server().start()
+    write_heartbeat(server.tickets)
+    put_ticket(server.tickets, ticket(7, subject="Seen through the cookie"))
+    added = run_module("gui", "keys", "add", "lobby-tv", "--config", str(server.config))
+    device_key = added.stdout.strip().splitlines()[-1]
+    https, http, cert = nginx(server.port)
+    key_file = tmp_path / "home" / ".config" / "ticketdash-kiosk.key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text(device_key + "\n")
+    key_file.chmod(0o644)
+    refused = kiosk(https + "/", cert)
+    assert refused.wait(timeout=10) == 1  # others could read the key: refused, with how to fix it
+    assert f"chmod 600 {key_file}" in (tmp_path / "kiosk.log").read_text()
+    key_file.chmod(0o600)
+    kiosk(https + "/", cert)
+    page_file = tmp_path / "home" / ".config" / "ticketdash-kiosk" / "waiting.html"
+    wait_for(lambda: "/access" in waiting_page(tmp_path), what="the switch to the wall")
     context = browser.new_context(ignore_https_errors=True)  # Chromium's trust store is the kiosk's NSS db
     try:
         tv = context.new_page()
-        tv.goto(f"file://{profile}/waiting.html")
-        assert "Waiting for the dashboard" in tv.inner_text("h1")
-        server = serve_tls(port, cert, key)
-        try:
-            tv.wait_for_url(f"https://127.0.0.1:{port}/**", timeout=20_000)
-            assert tv.inner_text("h1") == "Ticket Dash"
-        finally:
-            server.shutdown()
-            server.server_close()
+        tv.goto(f"file://{page_file}")
+        tv.wait_for_url(https + "/", timeout=20_000)
+        tv.wait_for_selector("tr[data-id='7']")  # the page's own requests carry the cookie
+        history = tv.evaluate("() => location.href")
+        assert device_key not in history
     finally:
         context.close()
+    for text in ((cert.parent / "access.log").read_text(), (cert.parent / "error.log").read_text(),
+                 (tmp_path / "kiosk.log").read_text(), server.process.log.read_text()):
+        assert device_key not in text
+    assert run_module("gui", "keys", "revoke", "lobby-tv", "--config", str(server.config)).returncode == 0
+    import requests
+
+    assert requests.get(https + "/api/board", verify=cert, timeout=5).status_code == 401
 
 
 def test_a_certificate_without_the_address_is_named_as_the_reason(kiosk, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import requests
 from ticketdash import timefmt
 from ticketdash.secrets import Secret
 from tests.fakefs import FakeFreshservice
-from tests.helpers import free_port, start_module, wait_for
+from tests.helpers import free_port, private, start_module, wait_for
 from watcher.hooks import HEADER, MAX_BODY, PATH, Pushes, Receiver, ticket_id
 
 SECRET = "push-secret-5f2a9c81d7e34b60"
@@ -118,7 +118,7 @@ def test_a_slow_client_is_cut_off_and_idle_sockets_do_not_stop_the_rest(pushed) 
 
 def push_config(make_config, tmp_path: Path, port: int) -> Path:
     (tmp_path / "config").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "config" / "webhook_secret.txt").write_text(SECRET + "\n")
+    private(tmp_path / "config" / "webhook_secret.txt", SECRET + "\n")
     return make_config(watcher={"poll_seconds": 300, "webhook_port": port})
 
 
@@ -170,7 +170,7 @@ def test_pushes_without_a_usable_secret_do_not_start(fake: FakeFreshservice, mak
     result = run_module("watcher", "--config", str(config))
     assert result.returncode == 2
     assert "[watcher] webhook_secret_file" in result.stderr and str(config) in result.stderr
-    (config.parent / "webhook_secret.txt").write_text("short\n")
+    private(config.parent / "webhook_secret.txt", "short\n")
     result = run_module("watcher", "--config", str(config))
     assert result.returncode == 2 and "at least 16 characters" in result.stderr
 

@@ -65,7 +65,7 @@ def test_an_address_outside_the_allowlist_is_turned_away_when_it_connects(gui_se
     address = own_address()
     if address is None:
         pytest.skip("this machine has no address but loopback")
-    server = gui_server(gui={"allow_networks": ["203.0.113.0/24"]}).start()
+    server = gui_server(gui={"allow_networks": ["203.0.113.0/24", "127.0.0.1/32"]}).start()
     outsider = socket.create_connection(("127.0.0.1", server.port), timeout=5, source_address=(address, 0))
     try:
         outsider.settimeout(5)

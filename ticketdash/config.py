@@ -20,15 +20,18 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 from ticketdash.lights import Effect, parse_effect
-from ticketdash.secrets import KEY_ENVS, Secret, source_key
+from ticketdash.secrets import KEY_ENVS, Secret, exposed, source_key
 from ticketdash.settings import (SECTIONS, AlertSettings, BlinkySettings, FreshdeskSettings, FreshserviceSettings,
                                  FreshworksSettings, GuiSettings, LoggingSettings, PathSettings, ReminderSettings,
                                  RouteSettings, RulesSettings, SummarySettings, ViewSettings, WallSettings,
                                  WatcherSettings, ZendeskSettings)
 from ticketdash.states import BOARD_STATES
 from ticketdash.store import MAX_STATUS_BYTES, read_regular
+
+MIN_KEY = 16  # characters of a kiosk key or a webhook secret
 
 ACCOUNTS = {"freshservice": "freshservice", "freshdesk": "freshdesk", "zendesk": "zendesk", "demo": "freshservice"}
 ALL = ViewSettings(title="All tickets")  # the view every reader has: every ticket
@@ -211,18 +214,30 @@ def _webhook_secret(path: Path, watcher: WatcherSettings) -> Secret | None:
     if not watcher.webhook_port:
         return None
     where = f"{path}: [watcher] webhook_secret_file: {watcher.webhook_secret_file}"
-    value = (_read(watcher.webhook_secret_file, where, "; webhook_port needs it") or "").strip()
-    if len(value) < 16:
+    value = (_read(watcher.webhook_secret_file, where, "; webhook_port needs it", secret=True) or "").strip()
+    if len(value) < MIN_KEY:
         raise ConfigError(f"{where}: needs a secret of at least 16 characters (python3 -c 'import secrets; "
                           f"print(secrets.token_urlsafe(24))')")
     return Secret(value)
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _check_blinky(path: Path, blinky: BlinkySettings, views: set[str]) -> None:
     if blinky.remote_url and not blinky.remote_url.startswith(("http://", "https://")):
         raise ConfigError(f"{path}: [blinky] remote_url: must start with http:// or https://")
-    if blinky.remote_access_key_file and not blinky.remote_access_key_file.is_file():
-        raise ConfigError(f"{path}: [blinky] remote_access_key_file: {blinky.remote_access_key_file} not found")
+    if blinky.remote_access_key_file:
+        where = f"{path}: [blinky] remote_access_key_file: {blinky.remote_access_key_file}"
+        _read(blinky.remote_access_key_file, where, secret=True)
+        host = urlsplit(blinky.remote_url).hostname or ""
+        if blinky.remote_url.startswith("http://") and not _loopback(host) and not blinky.remote_allow_http:
+            raise ConfigError(f"{path}: [blinky] remote_url: the key would cross the network in clear over "
+                              f"http://; use https:// (or remote_allow_http = true)")
     if blinky.view not in views:
         raise ConfigError(f"{path}: [blinky] view: no view {blinky.view!r}")
 
@@ -234,7 +249,7 @@ def _alert_urls(path: Path, routes: list[RouteSettings]) -> dict[str, tuple[str,
         urls = list(route.urls)
         if route.urls_file is not None:
             where = f"{path}: [[alerts.routes]] #{number} ({route.name}) urls_file: {route.urls_file}"
-            lines = (_read(route.urls_file, where) or "").splitlines()
+            lines = (_read(route.urls_file, where, secret=True) or "").splitlines()
             from_file = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
             if not from_file:
                 raise ConfigError(f"{where}: has no URL")
@@ -249,7 +264,7 @@ def _agent_urls(path: Path, reminders: ReminderSettings) -> dict[int, str]:
         return {}
     where = f"{path}: [alerts.reminders] agents_file: {reminders.agents_file}"
     found = {}
-    for number, line in enumerate((_read(reminders.agents_file, where) or "").splitlines(), 1):
+    for number, line in enumerate((_read(reminders.agents_file, where, secret=True) or "").splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -352,21 +367,26 @@ def _access_key(config: Path, path: Path) -> Secret | None:
     """The kiosk key: none when the file is absent; a file that is there but unusable is an error,
     never a silently open dashboard."""
     where = f"{config}: [gui] access_key_file: {path}"
-    text = _read(path, where, "; the dashboard will not run open", missing_ok=True)
+    text = _read(path, where, "; the dashboard will not run open", missing_ok=True, secret=True)
     if text is None:
         return None
     value = text.strip()
-    if not value:
-        raise ConfigError(f"{where}: is empty; put a key in it or remove it")
+    if len(value) < MIN_KEY:
+        raise ConfigError(f"{where}: needs a key of at least {MIN_KEY} characters (python3 -c 'import secrets; "
+                          f"print(secrets.token_urlsafe(24))'), or remove the file")
     return Secret(value)
 
 
-def _read(file: Path, where: str, consequence: str = "", missing_ok: bool = False) -> str | None:
+def _read(file: Path, where: str, consequence: str = "", missing_ok: bool = False, secret: bool = False) -> str | None:
     """A file the configuration names, as text; None when it is absent and may be. Anything else that
     keeps it from being read (a FIFO, a directory, no permission, not UTF-8, over 1 MB) is a ConfigError
-    naming *where*."""
+    naming *where*; so is a *secret* that others than the service and its group can read."""
     try:
-        return read_regular(file, MAX_STATUS_BYTES).decode("utf-8")
+        text = read_regular(file, MAX_STATUS_BYTES).decode("utf-8")
+        problem = exposed(file) if secret else None
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
+        return text
     except FileNotFoundError:
         if missing_ok:
             return None

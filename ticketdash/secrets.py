@@ -7,6 +7,7 @@ that only the service can read, in that order.
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 from typing import Mapping
 
@@ -65,3 +66,14 @@ def source_key(source: str, key_file: Path, environ: Mapping[str, str]) -> Secre
     """The key of *source*: its environment variable, else systemd's credential, else *key_file*."""
     key = (environ.get(KEY_ENVS.get(source, API_KEY_ENV), "").strip() or credential(environ) or read_secret(key_file))
     return Secret(key) if key else None
+
+
+def exposed(path: Path) -> str | None:
+    """How to stop others reading a secret file that they can read now; None when they cannot."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o007:
+        return None
+    return f"others can read it (mode {mode:04o}): chmod o-rwx {path}"

@@ -171,6 +171,8 @@ class GuiSettings:
     access_key_file: Path = _setting(Path("access_key.txt"), "kiosk access key (used only if the file exists)")
     allow_networks: list[str] = _setting([], "client networks allowed in, e.g. 10.0.0.0/8; empty = all")
     trusted_proxy: str = _setting("127.0.0.1", "the reverse proxy whose X-Forwarded-* headers are trusted")
+    server_names: list[str] = _setting([], "host names the TVs use, beside this box's own names and any IP address "
+                                           "(others are refused: DNS rebinding)")
     cert_file: Path = _setting(Path("cert.pem"), "TLS certificate for nginx")
     key_file: Path = _setting(Path("key.pem"), "TLS private key for nginx")
     ack_minutes: int = _setting(60, "how long an \"on it\" lasts unless the agent says", min=1, max=10080)
@@ -224,6 +226,7 @@ class BlinkySettings(_Section):
     remote_url: str = _setting("", "follow a dashboard over HTTP(S) instead of a tickets/ folder")
     remote_ca_file: Path | None = _setting(None, "CA or self-signed certificate to trust for remote_url")
     remote_access_key_file: Path | None = _setting(None, "the dashboard's kiosk access key")
+    remote_allow_http: bool = _setting(False, "send the key to a remote_url over plain http:// (not loopback)")
     remote_poll_seconds: float = _setting(5.0, "how often to ask the remote dashboard", min=1.0)
 
 

@@ -17,6 +17,7 @@ from ticketdash import cli
 from ticketdash import config as configuration
 from ticketdash import logs
 from ticketdash.daemon import on_stop
+from ticketdash.secrets import exposed
 from ticketdash.store import StoreError, TicketStore
 from watcher.check import check
 from watcher.daemon import Stopped, Watcher, make_source, stoppable_sleep
@@ -39,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     logs.setup(config.logging.level, (config.api_key, config.webhook_secret))
+    problem = exposed(config.account.key_file[1]) if config.watcher.source != "demo" else None
+    if problem:
+        logger.warning("%s: [%s] %s: %s", config.path, config.watcher.source, config.account.key_file[0], problem)
     if args.check:
         source = make_source(config, time.sleep)
         try:
