@@ -189,8 +189,9 @@ class Alerts(WakeLoop):
 
     def _to_channels(self, route: Route, event: str, title: str, body: str, now: datetime,
                      not_before: datetime) -> None:
-        for index, url in enumerate(route.urls):
-            self.state.enqueue(f"{route.name}|{index}|{event}", route.name, url, title, body, now, not_before)
+        for index in range(len(route.urls)):
+            self.state.enqueue(f"{route.name}|{index}|{event}", route.name, f"route:{route.name}:{index}", title, body,
+                               now, not_before)
 
     # -- reminders and the weekly summary ---------------------------------
 
@@ -232,7 +233,7 @@ class Alerts(WakeLoop):
             if agent in self.agent_urls:
                 title, body = messages.reminder([(name, rows)])
                 with self.state.transaction():
-                    self.state.enqueue(f"reminder|{day}|agent {agent}", "reminders", self.agent_urls[agent],
+                    self.state.enqueue(f"reminder|{day}|agent {agent}", "reminders", f"agent:{agent}",
                                        title, body, now, now)
             else:
                 shared.append((name, rows))
@@ -251,19 +252,36 @@ class Alerts(WakeLoop):
         for message in self.state.due(self.clock()):
             if self.stopping.is_set():
                 return
-            error = self.channels.send(message.url, message.title, message.body)
+            url = self.channel_url(message.channel)
+            if url is None:
+                logger.warning("dropped a message to %s: its channel (%s) is no longer configured: %s",
+                               message.route, message.channel, message.title)
+                self.state.drop(message.id)
+                continue
+            error = self.channels.send(url, message.title, message.body)
             now = self.clock()
             if error is None:
                 self.state.sent(message.id, now)
-                logger.info("sent to %s (%s): %s", message.route, shown(message.url), message.title)
+                logger.info("sent to %s (%s): %s", message.route, shown(url), message.title)
                 continue
             pause = min(self.config.alerts.retry_max_seconds, 2.0 ** message.attempts)
             self.state.failed(message.id, now, error, now + timedelta(seconds=pause))
-            logger.warning("delivery to %s (%s) failed, retry in %.0f s: %s", message.route, shown(message.url),
+            logger.warning("delivery to %s (%s) failed, retry in %.0f s: %s", message.route, shown(url),
                            pause, error)
         if time.monotonic() - self.pruned_at > 3600:
             self.pruned_at = time.monotonic()
             self.state.prune(self.clock() - timedelta(days=KEEP_SENT_DAYS))
+
+    def channel_url(self, channel: str) -> str | None:
+        """The URL a queued message's reference names in the configuration now; None when it is gone."""
+        kind, _, rest = channel.partition(":")
+        if kind == "route":
+            name, _, index = rest.rpartition(":")
+            route = self.by_name.get(name)
+            return route.urls[int(index)] if route and index.isdigit() and int(index) < len(route.urls) else None
+        if kind == "agent":
+            return self.agent_urls.get(int(rest)) if rest.lstrip("-").isdigit() else None
+        return channel if "://" in channel else None  # queued before references: its own URL
 
     def write_status(self) -> None:
         """What the wall shows of the alerts: the last message out, and deliveries that keep failing."""

@@ -4,7 +4,9 @@
   restart neither repeats a message nor misses a transition made while down.
 - ``outbox``: one row per message and channel, until delivered. A delivery
   is marked sent in the same moment it succeeds; a failed one keeps its row
-  and is retried with backoff, across restarts.
+  and is retried with backoff, across restarts. A row names its channel by
+  reference (``route:<name>:<n>``, ``agent:<id>``), never by its URL: the
+  URLs carry tokens, and they stay in the configuration.
 - ``events``: every transition, for the weekly summary's figures.
 - ``marks``: when the reminders and the summary last went out.
 """
@@ -50,7 +52,7 @@ KEEP_SENT_DAYS = 60
 class Message:
     id: int
     route: str
-    url: str
+    channel: str  # a reference, resolved from the configuration when delivered
     title: str
     body: str
     attempts: int
@@ -60,6 +62,8 @@ class Message:
 class State:
     def __init__(self, path: Path) -> None:
         self.db = connect(path, SCHEMA)
+        # Rows from before references held whole URLs: once sent, they need none.
+        self.db.execute("UPDATE outbox SET url = '' WHERE sent_at IS NOT NULL AND url LIKE '%://%'")
 
     def close(self) -> None:
         self.db.close()
@@ -90,13 +94,13 @@ class State:
 
     # -- the outbox ------------------------------------------------------
 
-    def enqueue(self, dedupe: str, route: str, url: str, title: str, body: str, at: datetime,
+    def enqueue(self, dedupe: str, route: str, channel: str, title: str, body: str, at: datetime,
                 not_before: datetime) -> bool:
-        """Queue one message for one channel; False when this very message was queued before."""
+        """Queue one message for one *channel* (a reference); False when this very message was queued before."""
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO outbox (dedupe, route, url, title, body, created_at, not_before) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (dedupe, route, url, title, body, timefmt.format(at), timefmt.format(not_before)))
+            (dedupe, route, channel, title, body, timefmt.format(at), timefmt.format(not_before)))
         return cursor.rowcount == 1
 
     def due(self, now: datetime) -> list[Message]:
@@ -110,8 +114,12 @@ class State:
         return timefmt.parse(row[0]) if row and row[0] else None
 
     def sent(self, message_id: int, at: datetime) -> None:
-        self.db.execute("UPDATE outbox SET sent_at = ?, last_error = NULL WHERE id = ?",
-                        (timefmt.format(at), message_id))
+        self.db.execute("UPDATE outbox SET sent_at = ?, last_error = NULL, url = CASE WHEN url LIKE '%://%' "
+                        "THEN '' ELSE url END WHERE id = ?", (timefmt.format(at), message_id))
+
+    def drop(self, message_id: int) -> None:
+        """A message whose channel is no longer configured: nowhere left to send it."""
+        self.db.execute("DELETE FROM outbox WHERE id = ?", (message_id,))
 
     def failed(self, message_id: int, at: datetime, error: str, retry_at: datetime) -> None:
         self.db.execute(

@@ -33,8 +33,11 @@ make_venv() {
     fi
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
     local stamp="$VENV/.installed" extras="${1:-}"
-    if [ ! -f "$stamp" ] || [ "$ROOT/setup.cfg" -nt "$stamp" ] || ! grep -qx "extras=$extras" "$stamp"; then
-        "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}"
+    if [ ! -f "$stamp" ] || [ "$ROOT/setup.cfg" -nt "$stamp" ] || [ "$ROOT/startup/constraints.txt" -nt "$stamp" ] \
+            || ! grep -qx "extras=$extras" "$stamp"; then
+        # The versions the tests ran with (startup/constraints.txt), not whatever is newest today.
+        "$VENV/bin/pip" install -q --disable-pip-version-check -c "$ROOT/startup/constraints.txt" \
+            -e "$ROOT${extras:+[$extras]}"
         echo "extras=$extras" > "$stamp"
     fi
 }

@@ -260,7 +260,9 @@ install_all() {
             rm -rf "$PREFIX/.venv"   # built from an interpreter the service cannot run: start again
         fi
         [ -x "$PREFIX/.venv/bin/python" ] || "$python" -m venv "$PREFIX/.venv"
-        "$PREFIX/.venv/bin/pip" install -q --disable-pip-version-check --upgrade -e "$PREFIX"
+        "$PREFIX/.venv/bin/pip" install -q --disable-pip-version-check --upgrade \
+            -c "$PREFIX/startup/constraints.txt" -e "$PREFIX"
+        "$PREFIX/.venv/bin/pip" freeze --exclude-editable > "$PREFIX/installed-versions.txt"   # what runs, recorded
         # Prove it before enabling anything: the service user runs the code.
         runuser -u "$USER_NAME" -- "$PREFIX/.venv/bin/python" \
             -c 'import watcher.__main__, gui.__main__, blinky.__main__, alerts.__main__' \

@@ -92,6 +92,25 @@ def test_a_breach_sends_one_message_with_the_ticket(site: Site, receiver: Receiv
     assert len(receiver.messages()) == 1
 
 
+def test_the_outbox_keeps_a_reference_to_the_channel_never_its_url(site: Site, receiver: Receiver) -> None:
+    secret_url = receiver.url("T0KEN-in-the-url-123456")
+    receiver.statuses = [500]  # one message stays queued, unsent
+    put_ticket(site.tickets, ticket(42, **OVERDUE))
+    daemon = site.alerts([{"name": "pager", "urls": [secret_url], "states": ["overdue"]}])
+    step(daemon)
+    database = site.root / "state" / "alerts.sqlite3"
+    stored = b"".join(p.read_bytes() for p in database.parent.glob("alerts.sqlite3*"))
+    assert b"T0KEN-in-the-url" not in stored and b"route:pager:0" in stored
+    assert (database.stat().st_mode & 0o777) == 0o600
+    daemon.state.db.execute("UPDATE outbox SET not_before = '2000-01-01T00:00:00Z'")
+    step(daemon)  # the retry finds the URL in the configuration
+    assert len(receiver.messages()) == 1
+    gone = site.alerts([{"name": "other", "urls": [receiver.url()], "states": ["fr_overdue"]}])
+    gone.state.enqueue("x", "pager", "route:pager:0", "t", "b", daemon.clock(), daemon.clock())
+    step(gone)  # a channel no longer configured: dropped, said so, never sent anywhere else
+    assert len(receiver.messages()) == 1 and gone.state.due(gone.clock()) == []
+
+
 def test_a_subject_cannot_notify_a_channel_or_anyone(site: Site, receiver: Receiver) -> None:
     subject = "@everyone @here @channel @all <@U024BE7LH> <@&1234> <at>Ada</at> write ada@example.com"
     put_ticket(site.tickets, ticket(7, subject=subject, **OVERDUE))

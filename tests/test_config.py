@@ -111,3 +111,49 @@ def test_key_from_a_systemd_credential(tmp_path: Path) -> None:
 def test_readme_reference_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
     assert settings.reference() in readme, "regenerate the README's reference: python -m ticketdash.settings"
+
+
+def test_secret_files_that_others_can_read_are_refused_with_the_fix(tmp_path: Path) -> None:
+    from tests.helpers import private
+
+    folder = tmp_path / "config"
+    folder.mkdir()
+    urls = private(folder / "alert_urls.txt", "json://127.0.0.1:9/hook\n")
+    path = write_config(folder, {"watcher": {"source": "demo"}})
+    with path.open("a") as f:
+        f.write('\n[[alerts.routes]]\nurls_file = "alert_urls.txt"\nstates = ["overdue"]\n')
+    config.load(path, environ={})
+    urls.chmod(0o644)
+    with pytest.raises(config.ConfigError, match=r"urls_file: .*alert_urls.txt: others can read it \(mode 0644\): "
+                                                 r"chmod o-rwx .*alert_urls.txt"):
+        config.load(path, environ={})
+    urls.chmod(0o640)  # the service's group may: root:ticketdash 0640 on an installed box
+    config.load(path, environ={})
+
+
+@pytest.mark.parametrize("url, allow, ok", [
+    ("http://wall.example.lan", False, False), ("http://wall.example.lan", True, True),
+    ("https://wall.example.lan", False, True), ("http://127.0.0.1:5001", False, True),
+])
+def test_blinky_never_sends_its_key_over_plain_http_unless_told(tmp_path: Path, url: str, allow: bool, ok: bool) -> None:
+    from tests.helpers import private
+
+    folder = tmp_path / "config"
+    folder.mkdir()
+    private(folder / "desk.key", "desk-key-0123456789\n")
+    path = write_config(folder, {"blinky": {"remote_url": url, "remote_access_key_file": "desk.key",
+                                            "remote_allow_http": allow}})
+    if ok:
+        config.load(path, environ={})
+    else:
+        with pytest.raises(config.ConfigError, match=r"\[blinky\] remote_url: the key would cross the network"):
+            config.load(path, environ={})
+
+
+def test_the_watcher_warns_when_others_can_read_its_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "config", {"watcher": {"source": "freshservice", "max_retries": 0},
+                                              "freshservice": {"base_url": "http://127.0.0.1:9"}})
+    (tmp_path / "config" / "token.txt").chmod(0o644)
+    result = run_module("watcher", "--config", str(path), "--check")
+    assert "api_key_file: others can read it (mode 0644): chmod o-rwx" in result.stderr
+    assert KEY not in result.stderr + result.stdout

@@ -14,10 +14,11 @@ from pathlib import Path
 def connect(path: Path, schema: str) -> sqlite3.Connection:
     """The database at *path* (made, with its folder, if missing; only its owner may read it)."""
     path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
-    fresh = not path.exists()
     db = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
-    if fresh:
-        os.chmod(path, 0o600)
+    try:
+        os.chmod(path, 0o600)  # also one made before this rule, or by hand
+    except PermissionError:
+        pass
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.executescript(schema)
