@@ -12,6 +12,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import apprise
+from apprise.conversion.format import text_to_markdown
 from apprise.decorators import notify
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,10 @@ def _to_log(body: str, title: str, notify_type: str, *args: object, **kwargs: ob
     """``log://``: a channel that writes each message to this daemon's log (the demo's channel)."""
     sent_to_log.info("ALERT %s | %s", title, body.replace("\n", " | "))
     return True
+
+
+# Services whose card renders the title as Markdown (Teams' Workflows and its old connectors).
+MARKDOWN_TITLES = frozenset({"workflows", "workflow", "msteams", "teams"})
 
 
 def problem(url: str) -> str | None:
@@ -75,6 +80,8 @@ class Channels:
         sender = apprise.Apprise()
         if not sender.add(url):
             return f"Apprise does not understand {shown(url)}"
+        if urlsplit(url).scheme.lower() in MARKDOWN_TITLES:
+            title = text_to_markdown(title)  # Apprise escapes the body for Markdown, not the title
         with apprise.LogCapture(level=logging.WARNING) as captured:
             ok = sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT)
         if ok:

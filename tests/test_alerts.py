@@ -414,8 +414,9 @@ def test_teams_workflows_get_an_adaptive_card_with_the_subject_as_text(site: Sit
         content = card["attachments"][0]["content"]
         assert card["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
         texts = [block["text"] for block in content["body"] if block["type"] == "TextBlock"]
-        assert texts[0] == "#1 Overdue: [Reset your password] (https://evil.example) **now** <b>x</b>"
-        assert "](" not in " ".join(texts)
+        # The title as plain text: Markdown's characters escaped, as Apprise escapes the body
+        assert texts[0] == r"\#1 Overdue: \[Reset your password\] \(https://evil\.example\) \*\*now\*\* <b\>x</b\>"
+        assert "](" not in " ".join(texts) and "**now**" not in " ".join(texts)
     finally:
         teams.close()
 

@@ -30,6 +30,13 @@ def test_open_bind_without_protection_warns(gui_server) -> None:
     assert "anyone who can reach" in server.process.log.read_text()
 
 
+def test_behind_a_proxy_without_a_key_it_warns_too(gui_server) -> None:
+    """Loopback behind nginx is as open as 0.0.0.0: nginx serves it to the whole network."""
+    server = gui_server(gui={"host": "127.0.0.1"}).start()
+    log = server.process.log.read_text()
+    assert "directly or through a proxy such as nginx, can read every ticket" in log
+
+
 def test_bad_config_exits_2(tmp_path) -> None:
     path = write_config(tmp_path, {"gui": {"prot": 80}})
     result = run_module("gui", "--config", str(path))

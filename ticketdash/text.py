@@ -14,6 +14,13 @@ import unicodedata
 from typing import Any
 
 INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+OVERRIDES = re.compile(r"[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
+
+
+def without_overrides(text: str) -> str:
+    """*text* without bidirectional embeddings, overrides and isolates, which would reverse what a reader
+    sees around them (a subject's "\u202e" in a tooltip); right-to-left script itself is kept."""
+    return OVERRIDES.sub("", text)
 
 
 def one_line(text: Any) -> str:

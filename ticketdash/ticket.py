@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ticketdash import timefmt
+from ticketdash.text import without_overrides
 
 EXCERPT = 160  # characters of the description a reader keeps
 
@@ -56,8 +57,8 @@ def from_record(record: Mapping[str, Any], helpdesk: str = "") -> Ticket:
     return Ticket(
         id=_id(record.get("id")) or 0,
         helpdesk=helpdesk,
-        subject=_text(record.get("subject")),
-        excerpt=text[:EXCERPT] if isinstance(text, str) else "",
+        subject=without_overrides(_text(record.get("subject"))),
+        excerpt=without_overrides(text[:EXCERPT]) if isinstance(text, str) else "",
         status=record.get("status") if type(record.get("status")) is int else 0,
         type=record.get("type") if isinstance(record.get("type"), str) else None,
         priority=priority if type(priority) is int and 1 <= priority <= 4 else None,
