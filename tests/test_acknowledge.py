@@ -260,8 +260,9 @@ def test_the_light_and_the_alerts_answer_an_ack_and_a_restart_keeps_it(tmp_path:
                                headers=bearer(token), timeout=5)
         assert answer.status_code == 200, answer.text
         wait_for(lambda: last() == STEADY_RED, timeout=10, what="the light steady: someone is on it")
-        light = json.loads((server.tickets / "_light.json").read_text())
-        assert light["state"] == "overdue" and light["strobe"] is False
+        status = server.tickets / "_light.json"  # written just after the light itself
+        wait_for(lambda: json.loads(status.read_text())["strobe"] is False, what="the status file saying so")
+        assert json.loads(status.read_text())["state"] == "overdue"
         wait_for(lambda: len(receiver.messages()) == 2, what="who is on it")
         on_it = receiver.messages()[1]
         assert on_it["title"] == "Ada Lovelace is on #42: Printer on fire"
