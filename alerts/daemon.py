@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from ticketdash import board, summary, timefmt
+from ticketdash import board, links, summary, timefmt
 from ticketdash.board import LiveBoard, Row, Verdict
 from ticketdash.config import Config
 from ticketdash.settings import WEEKDAYS, ViewSettings
@@ -79,6 +79,7 @@ class Alerts(WakeLoop):
         self.status: dict[str, Any] = {}
         self.seen = state.seen()  # a copy of the table: this daemon is its only writer
         self.pruned_at = float("-inf")
+        self.link_secret: bytes | None = None
 
     # -- life cycle ------------------------------------------------------
 
@@ -168,10 +169,22 @@ class Alerts(WakeLoop):
         if not route.matches(row):
             return None
         if state in route.states:
-            return messages.ticket_message(row, state)
+            return messages.ticket_message(row, state, link=self._ack_link(row, state))
         if route.recovered and previous in route.states and verdict.status == "ok":
             return messages.ticket_message(row, state, recovered_from=previous)
         return None
+
+    def _ack_link(self, row: Row, state: str) -> str | None:
+        """A signed link that acknowledges this ticket in this state, when [gui] public_url says where the
+        dashboard is and its signing secret can be read (it makes one at its first start)."""
+        public = self.config.gui.public_url
+        if not public:
+            return None
+        if self.link_secret is None:
+            self.link_secret = links.read_secret(links.secret_file(self.config.gui.database))
+        if self.link_secret is None:
+            return None
+        return links.ack_link(public, self.link_secret, row.ticket.helpdesk, row.id, state, self.clock())
 
     def _queue(self, route: Route, items: list[tuple[str, str, str]], now: datetime) -> None:
         """Each message to each of the route's channels; a flood becomes one digest."""

@@ -42,8 +42,9 @@ def when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%a %d %b %H:%M") if moment else "no deadline"
 
 
-def ticket_message(row: Row, state: str, recovered_from: str | None = None) -> tuple[str, str]:
-    """(title, body) for one ticket entering *state* (or leaving *recovered_from*)."""
+def ticket_message(row: Row, state: str, recovered_from: str | None = None, link: str | None = None) -> tuple[str, str]:
+    """(title, body) for one ticket entering *state* (or leaving *recovered_from*), with the signed
+    *link* that acknowledges it, when the dashboard's address is known."""
     subject = clean(row.ticket.subject) or "(no subject)"
     if recovered_from:
         title = f"{name(row)} recovered: no longer {WORDS[recovered_from]} (now {WORDS.get(state, state)})"
@@ -58,6 +59,8 @@ def ticket_message(row: Row, state: str, recovered_from: str | None = None) -> t
         + (f" · Group: {clean(row.group, 60)}" if row.group else ""),
         row.url,
     ]
+    if link:
+        lines.append(f"Acknowledge (on it): {link}")
     return title, "\n".join(lines)
 
 

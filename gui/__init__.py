@@ -17,7 +17,7 @@ from datetime import datetime
 
 from flask import Flask, Response, abort, g, redirect, request
 
-from ticketdash import rules, timefmt
+from ticketdash import links, rules, timefmt
 from ticketdash.config import Config
 from ticketdash.board import LiveBoard
 from gui import acknowledge, api, monitoring, wall
@@ -53,11 +53,13 @@ def create_app(config: Config) -> Flask:
     access = Access(config.access_key, config.gui.allow_networks, database, config.gui.trusted_proxy,
                     config.gui.server_names)
     database.publish(timefmt.now())  # the acks survive a restart, and their file exists for the readers
+    secret = links.secret_file(config.gui.database)
+    links.make_secret(secret)
     app.extensions["ticketdash"] = Site(config=config, folder=live.folder, board=Board(config, live),
                                         weekly=Weekly(live.folder.stores,
                                                       rules.Policy.from_settings(config.rules, config.gui)),
                                         access=access, database=database, failures=Throttle(10),
-                                        writes=Throttle(60))
+                                        writes=Throttle(60), link_secret=links.read_secret(secret))
     app.context_processor(lambda: {"demo": site().board.rendered().verdict.demo})  # every page says so
     app.before_request(_gatekeeper)
     app.after_request(_headers)
@@ -70,7 +72,7 @@ def _gatekeeper() -> Any:
     """Read-only but for the operators' few writes, and only for whom the access rules let in; a TV's
     key becomes a cookie, and leaves the URL."""
     access = site().access
-    if request.method not in ("GET", "HEAD") and request.method not in acknowledge.WRITES.get(request.path, ()):
+    if request.method not in ("GET", "HEAD") and request.method not in acknowledge.methods(request.path):
         abort(405)
     if not access.network_allowed(request):
         abort(403)
@@ -81,7 +83,7 @@ def _gatekeeper() -> Any:
         return _exchange(request.form.get("key"), request.form.get("next", "/"))  # from kiosk.sh's own page
     if request.method not in ("GET", "HEAD") and not acknowledge.same_origin():
         abort(403)  # a form on another site, whatever cookies the browser sends along
-    if request.path in acknowledge.OPERATOR_PATHS:
+    if acknowledge.checks_operators(request.path):
         return None  # they check the operator themselves: the kiosk key is neither needed nor enough
     if request.path.startswith(OPEN_PATHS):
         return None
@@ -150,7 +152,7 @@ def _headers(response: Response) -> Response:
     rotated = g.pop("rotated", None)
     if rotated:
         _set_cookie(response, rotated)
-    if request.path in acknowledge.OPERATOR_PATHS:
+    if acknowledge.checks_operators(request.path):
         response.headers["Cache-Control"] = "no-store"  # a CSRF token, a sign-in form, the audit
     elif request.path.startswith("/api/") or request.path == "/":
         response.headers["Cache-Control"] = "no-cache"

@@ -19,8 +19,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 
-from ticketdash import timefmt
+from ticketdash import links, timefmt
 from ticketdash.acks import Ack
+from ticketdash.board import Row
+from ticketdash.states import WORDS
 from ticketdash.store import is_id
 from ticketdash.text import one_line
 from gui.database import Operator, Session
@@ -34,8 +36,19 @@ SIGNIN_COOKIE = "ticketdash_signin"  # the sign-in form's own CSRF token (double
 MAX_MINUTES = 7 * 24 * 60
 # Paths that check operators themselves (the kiosk key is neither needed nor enough).
 OPERATOR_PATHS = ("/api/ack", "/api/me", "/signin", "/signout", "/ack-log")
+LINKS = "/ack/"  # a signed link from an alert: /ack/<ticket>?...
 WRITES = {"/api/ack": ("POST", "DELETE"), "/signin": ("POST",), "/signout": ("POST",),
           "/access": ("POST",)}  # not a write: a TV showing its key once, out of every URL
+
+
+def checks_operators(path: str) -> bool:
+    """Whether this path checks the operator itself."""
+    return path in OPERATOR_PATHS or path.startswith(LINKS)
+
+
+def methods(path: str) -> tuple[str, ...]:
+    """The methods besides GET that *path* takes."""
+    return ("POST",) if path.startswith(LINKS) else WRITES.get(path, ())
 
 
 def now() -> datetime:
@@ -146,17 +159,27 @@ def ack(operator: Operator, body: dict[str, Any], ref: Ref | None, problem: str 
     if problem is not None:
         return _error(400, problem)
     assert ref is not None
-    row = next((r for r in current.board.rendered().verdict.rows() if r.ref == ref), None)
-    target = _target(ref)
+    row = _row(ref)
     if row is None:
-        _audit(operator.name, "ack", target, "refused: no such ticket on the wall")
-        return _error(404, f"no ticket {target} on the wall")
-    at = now()
-    made = Ack(ref[0], ref[1], operator.name, at, at + timedelta(minutes=minutes), row.state, one_line(note)[:500])
-    current.database.ack(made, at)
-    current.board.folder.reload_status("acks")  # the page shows it on its next poll, whatever the file events do
-    _audit(operator.name, "ack", target, f"ok: {row.state}, {minutes} min")
+        _audit(operator.name, "ack", _target(ref), "refused: no such ticket on the wall")
+        return _error(404, f"no ticket {_target(ref)} on the wall")
+    made = _acknowledge(operator, row, minutes, note)
     return jsonify(ok=True, until=timefmt.format(made.until), state=row.state, by=operator.name)
+
+
+def _row(ref: Ref) -> Row | None:
+    return next((r for r in site().board.rendered().verdict.rows() if r.ref == ref), None)
+
+
+def _acknowledge(operator: Operator, row: Row, minutes: int, note: str) -> Ack:
+    """The ack itself, whichever way it came: stored, published to the readers, audited."""
+    at = now()
+    made = Ack(row.ref[0], row.ref[1], operator.name, at, at + timedelta(minutes=minutes), row.state,
+               one_line(note)[:500])
+    site().database.ack(made, at)
+    site().board.folder.reload_status("acks")  # the page shows it on its next poll, whatever the file events do
+    _audit(operator.name, "ack", _target(row.ref), f"ok: {row.state}, {minutes} min")
+    return made
 
 
 @bp.delete("/api/ack")
@@ -221,6 +244,12 @@ def signin_page() -> Response:
     return _signin_form("", 200)
 
 
+def _next_path() -> str:
+    """Where to go after signing in: a path on this dashboard, nowhere else."""
+    wanted = request.values.get("next", "/")
+    return wanted if wanted.startswith("/") and not wanted.startswith("//") and "\\" not in wanted else "/"
+
+
 @bp.post("/signin")
 def signin() -> Response:
     current = site()
@@ -242,7 +271,7 @@ def signin() -> Response:
         return _signin_form("That name and token do not match an operator.", 401)
     session_id, _ = current.database.open_session(operator, current.config.gui.session_hours, now())
     _audit(operator.name, "sign-in", "", "ok")
-    response = redirect("/", code=303)
+    response = redirect(_next_path(), code=303)
     response.set_cookie(SESSION_COOKIE, session_id, max_age=int(current.config.gui.session_hours * 3600),
                         httponly=True, samesite="Strict", secure=request.is_secure)
     response.delete_cookie(SIGNIN_COOKIE)
@@ -263,11 +292,47 @@ def signout() -> Response:
 
 def _signin_form(problem: str, status: int, headers: dict[str, str] | None = None) -> Response:
     token = secrets.token_urlsafe(24)
-    response = Response(render_template("signin.html", title=site().config.gui.title, csrf=token, problem=problem),
-                        status, headers)
+    response = Response(render_template("signin.html", title=site().config.gui.title, csrf=token, problem=problem,
+                                        next=_next_path()), status, headers)
     response.set_cookie(SIGNIN_COOKIE, token, max_age=3600, httponly=True, samesite="Strict",
                         secure=request.is_secure)
     return response
+
+
+# -- signed links from alerts -------------------------------------------------
+
+
+@bp.route("/ack/<int:ticket>", methods=["GET", "POST"])
+def ack_from_link(ticket: int) -> Response:
+    """An alert's "Acknowledge" link: GET only shows what it would do (chat clients fetch links by
+    themselves); the signed-in agent confirms with a POST carrying the session's CSRF token."""
+    current = site()
+    helpdesk, state, expires, offered = (request.args.get(k, "") for k in ("helpdesk", "state", "exp", "sig"))
+    secret = current.link_secret
+    if secret is None or not links.valid(secret, helpdesk, ticket, state, expires, offered, now()):
+        return _link_page("This link is not one of this dashboard's, or it has expired.", 403)
+    ref = (helpdesk, ticket)
+    row = _row(ref)
+    if row is None or row.state != state:
+        now_is = f"it is now {WORDS.get(row.state, row.state)}" if row else "it is no longer on the wall"
+        return _link_page(f"This link has expired: {_target(ref)} was {WORDS.get(state, state)}; {now_is}.", 410)
+    session = current_session()
+    if session is None:
+        return _link_page("Sign in to acknowledge it.", 200, row=row, signin=request.full_path)
+    if request.method == "GET":
+        return _link_page("", 200, row=row, csrf=session.csrf)
+    offered_csrf = request.form.get("csrf", "")
+    if not hmac.compare_digest(offered_csrf.encode("utf-8", "surrogateescape"), session.csrf.encode()):
+        return _link_page("The form expired: open the link again.", 403)
+    made = _acknowledge(session.operator, row, current.config.gui.ack_minutes, "from an alert's link")
+    until = made.until.astimezone().strftime("%H:%M")
+    return _link_page(f"Done: you are on {_target(ref)} until {until}. The wall and the light say so.", 200)
+
+
+def _link_page(message: str, status: int, row: Row | None = None, csrf: str = "", signin: str = "") -> Response:
+    return Response(render_template("ack_link.html", title=site().config.gui.title, message=message,
+                                    t=row.fields if row else None, csrf=csrf, signin=signin,
+                                    words=WORDS), status)
 
 
 # -- the audit, for leads ------------------------------------------------------------

@@ -49,6 +49,7 @@ class Site:
     database: Database
     failures: Throttle  # wrong tokens and sign-ins, per address and per name
     writes: Throttle  # acks and clears, per operator
+    link_secret: bytes | None = None  # signs the alerts' Acknowledge links (ticketdash.links)
 
 
 def site() -> Site:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -290,4 +291,93 @@ def test_the_light_and_the_alerts_answer_an_ack_and_a_restart_keeps_it(tmp_path:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=10)
+        receiver.close()
+
+
+def signed_link(desk, ticket_id: int, signed_state: str, change: dict[str, str] | None = None) -> str:
+    from ticketdash import links
+
+    database = desk.config().gui.database
+    links.make_secret(links.secret_file(database))
+    secret = links.read_secret(links.secret_file(database))
+    url = links.ack_link("https://wall.example.lan", secret, "", ticket_id, signed_state, timefmt.now())
+    path = url.removeprefix("https://wall.example.lan")
+    for key, value in (change or {}).items():
+        path = re.sub(rf"{key}=[^&]*", f"{key}={value}", path)
+    return path
+
+
+def signed_in(client, desk) -> str:
+    """Sign *client* in as Ada; the session's CSRF token."""
+    page = client.get("/signin").get_data(as_text=True)
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    assert client.post("/signin", data={"name": "Ada Lovelace", "token": desk.token, "csrf": csrf}).status_code == 303
+    return client.get("/api/me").get_json()["csrf"]
+
+
+def test_an_alerts_signed_link_asks_then_acknowledges(desk) -> None:
+    client = desk.client()
+    link = signed_link(desk, 42, "overdue")
+    first = client.get(link)  # a chat client fetching the link: it only shows, it never acts
+    assert first.status_code == 200 and "Sign in" in first.get_data(as_text=True)
+    assert rows(client)[42]["ack"] is None
+    csrf = signed_in(client, desk)
+    page = client.get(link).get_data(as_text=True)
+    assert "I am on it" in page and rows(client)[42]["ack"] is None
+    assert client.post(link, data={"csrf": "forged"}).status_code == 403
+    done = client.post(link, data={"csrf": csrf})
+    assert done.status_code == 200 and "you are on #42" in done.get_data(as_text=True)
+    assert rows(client)[42]["ack"]["by"] == "Ada Lovelace"
+    log = desk.app().extensions["ticketdash"].database.audit_log()
+    assert log[0]["action"] == "ack" and log[0]["who"] == "Ada Lovelace"
+
+
+@pytest.mark.parametrize("change, status", [
+    ({"sig": "0" * 64}, 403), ({"state": "warning"}, 403), ({"exp": "1000"}, 403), ({"helpdesk": "acme"}, 403),
+])
+def test_a_tampered_or_expired_link_is_refused(desk, change: dict, status: int) -> None:
+    client = desk.client()
+    signed_in(client, desk)
+    assert client.get(signed_link(desk, 42, "overdue", change)).status_code == status
+    assert client.get(signed_link(desk, 42, "overdue").replace("/ack/42", "/ack/43")).status_code == 403
+
+
+def test_a_link_ends_when_the_ticket_leaves_its_state(desk) -> None:
+    client = desk.client()
+    link = signed_link(desk, 43, "critical")  # #43 is only warning
+    answer = client.get(link)
+    assert answer.status_code == 410 and "it is now Warning" in answer.get_data(as_text=True)
+
+
+def test_alert_messages_carry_the_signed_link(tmp_path: Path) -> None:
+    from ticketdash import config as configuration
+    from ticketdash import links
+    from alerts.daemon import Alerts
+    from alerts.state import State
+    from tests.helpers import site_config, write_heartbeat
+    from tests.receiver import Receiver
+
+    receiver = Receiver()
+    try:
+        tickets = tmp_path / "tickets"
+        tickets.mkdir()
+        write_heartbeat(tickets)
+        put_ticket(tickets, ticket(42, **OVERDUE))
+        path = site_config(tmp_path / "config", gui={"public_url": "https://wall.example.lan"},
+                           alerts={"channel_interval_seconds": 0})
+        with path.open("a") as f:
+            f.write(f'\n[[alerts.routes]]\nurls = ["{receiver.url()}"]\nstates = ["overdue"]\n')
+        config = configuration.load(path, environ={})
+        links.make_secret(links.secret_file(config.gui.database))
+        daemon = Alerts(config, State(config.alerts.database))
+        daemon.start(watch=False)
+        daemon.step()
+        daemon.close()
+        (message,) = receiver.messages()
+        link = re.search(r"Acknowledge \(on it\): (\S+)", message["message"]).group(1)
+        assert link.startswith("https://wall.example.lan/ack/42?helpdesk=&state=overdue&exp=")
+        secret = links.read_secret(links.secret_file(config.gui.database))
+        query = dict(part.split("=") for part in link.split("?")[1].split("&"))
+        assert links.valid(secret, "", 42, "overdue", query["exp"], query["sig"], timefmt.now())
+    finally:
         receiver.close()

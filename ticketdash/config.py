@@ -180,6 +180,7 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
         except ValueError:
             raise ConfigError(f"{path}: [gui] allow_networks: {network!r} is not a network") from None
     _check_blinky(path, sections["blinky"], known_views)
+    _check_gui(path, sections["gui"])
     for number, route in enumerate(sections["routes"], 1):
         unknown = [v for v in route.views if v not in known_views]
         if unknown:
@@ -226,6 +227,11 @@ def _loopback(host: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_gui(path: Path, gui: GuiSettings) -> None:
+    if gui.public_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", gui.public_url):
+        raise ConfigError(f"{path}: [gui] public_url: expected https://<host>[/path], got {gui.public_url!r}")
 
 
 def _check_blinky(path: Path, blinky: BlinkySettings, views: set[str]) -> None:

@@ -175,6 +175,8 @@ class GuiSettings:
                                            "(others are refused: DNS rebinding)")
     cert_file: Path = _setting(Path("cert.pem"), "TLS certificate for nginx")
     key_file: Path = _setting(Path("key.pem"), "TLS private key for nginx")
+    public_url: str = _setting("", "how agents reach the dashboard, e.g. https://wall.example.lan: alerts then "
+                                   "carry a signed Acknowledge link")
     ack_minutes: int = _setting(60, "how long an \"on it\" lasts unless the agent says", min=1, max=10080)
     session_hours: float = _setting(12.0, "an agent's sign-in lasts this long", min=0.1, max=720.0)
     database: Path | None = _setting(None, "the dashboard's own state: operators, acks, audit "
