@@ -16,6 +16,7 @@ from ticketdash.daemon import on_stop
 from ticketdash.owner import Taken, claim
 from blinky.daemon import Blinky, FolderSource, RemoteSource
 from blinky.device import PRODUCT_ID, VENDOR_ID, Lights, load_hid
+from blinky.mqtt import MqttOutput
 
 logger = logging.getLogger("blinky")
 
@@ -32,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     lights = Lights(hid, b.path.encode() if b.path else None) if hid is not None else None
     source = RemoteSource(config) if b.remote_url else FolderSource(config, config.all_views[b.view], b.agent or None)
-    blinky = Blinky(config, source, lights)
+    output = MqttOutput(config) if config.mqtt.host and not (args.list or args.once) else None
+    blinky = Blinky(config, source, lights, mqtt=output)
     logs.setup(config.logging.level, (config.api_key, config.access_key))
 
     if args.list:
@@ -57,12 +59,17 @@ def main(argv: list[str] | None = None) -> int:
 
     on_stop(blinky.stop)
     where = b.remote_url or str(config.paths.tickets)
-    logger.info("following %s with %s", where, "a Luxafor" if lights else "a simulated light")
+    logger.info("following %s with %s%s", where, "a Luxafor" if lights else "a simulated light",
+                f", and Home Assistant through MQTT at {config.mqtt.host}:{config.mqtt.port}" if output else "")
+    if output is not None:
+        output.start()
     try:
         blinky.run()
     finally:
         source.stop()
         blinky.switch_off()
+        if output is not None:
+            output.stop()
         logger.info("stopped; light off")
     return 0
 

@@ -24,6 +24,7 @@ from ticketdash.daemon import WakeLoop, write_status
 from ticketdash.timefmt import in_quiet_hours
 from ticketdash.lights import OFF, Effect
 from blinky.device import Lights
+from blinky.mqtt import Figures, MqttOutput
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class Decision:
     wake_at: datetime | None = None  # when time alone can change it
     demo: bool = False  # the data is the built-in demo helpdesk's
     acknowledged: bool = False  # someone is on every ticket in this state: its colour, without strobing
+    figures: Figures | None = None  # the board's counts, for Home Assistant
 
 
 class Source(Protocol):
@@ -65,7 +67,10 @@ class FolderSource:
 
     def decide(self, now: datetime) -> Decision:
         verdict = self.board.verdict(now, self.keep)
-        return Decision(verdict.worst, verdict.reason, verdict.valid_until, verdict.demo, verdict.worst_acknowledged)
+        figures = Figures(verdict.worst, verdict.breached, dict(verdict.counts), verdict.data_age_seconds(),
+                          verdict.status != "ok")
+        return Decision(verdict.worst, verdict.reason, verdict.valid_until, verdict.demo, verdict.worst_acknowledged,
+                        figures)
 
 
 class RemoteSource:
@@ -87,6 +92,7 @@ class RemoteSource:
         self.worst: str | None = None
         self.demo = False
         self.acknowledged = False
+        self.figures: Figures | None = None
         self.last_ok = float("-inf")
         self.problem = "no answer from the dashboard yet"
 
@@ -118,6 +124,7 @@ class RemoteSource:
                 return
             self.worst, self.etag, self.demo = worst, response.headers.get("ETag"), answer.get("demo") is True
             self.acknowledged = answer.get("worst_acknowledged") is True
+            self.figures = _remote_figures(answer, worst)
         self.last_ok, self.problem = time.monotonic(), ""
 
     def _problem(self, problem: str) -> None:
@@ -131,12 +138,25 @@ class RemoteSource:
         silent = time.monotonic() - self.last_ok > 3 * self.poll_seconds
         if self.worst is None or silent:
             return Decision("stale", self.problem or "the dashboard stopped answering", again)
-        return Decision(self.worst, self.problem, again, self.demo, self.acknowledged)
+        return Decision(self.worst, self.problem, again, self.demo, self.acknowledged, self.figures)
+
+
+def _remote_figures(answer: dict[str, Any], worst: str) -> Figures:
+    """The counts a remote dashboard's board carries (what is missing or malformed counts as nothing)."""
+    counts = answer.get("counts") if isinstance(answer.get("counts"), dict) else {}
+    breached = answer.get("breached")
+    age = None
+    since = timefmt.parse(answer.get("data_as_of"))
+    if since is not None:
+        age = max(0.0, (timefmt.now() - since).total_seconds())
+    return Figures(worst, breached if type(breached) is int else 0,
+                   {k: v for k, v in counts.items() if k in states.SEVERITY_OF_TICKET and type(v) is int},
+                   age, answer.get("stale") is not False)
 
 
 class Blinky(WakeLoop):
     def __init__(self, config: Config, source: Source, lights: Lights | None,
-                 clock: Callable[[], datetime] = timefmt.now) -> None:
+                 clock: Callable[[], datetime] = timefmt.now, mqtt: MqttOutput | None = None) -> None:
         super().__init__(config.blinky.debounce_seconds)
         self.config = config
         self.source = source
@@ -146,6 +166,7 @@ class Blinky(WakeLoop):
         self.shown: tuple[str, Effect] | None = None
         self.sent_at = float("-inf")
         self.status: dict[str, Any] = {}
+        self.mqtt = mqtt
 
     def effect_for(self, state: str, now: datetime, demo: bool = False, acknowledged: bool = False) -> Effect:
         """The state's effect; steady when someone is on every ticket in it; dim and steady in quiet
@@ -178,6 +199,10 @@ class Blinky(WakeLoop):
             if (decision.state, effect) != self.shown:
                 logger.info("light: %s (%s)%s", decision.state, effect, f": {decision.reason}" if decision.reason else "")
             self.show(decision.state, effect, decision.reason, decision.demo)
+        if self.mqtt is not None:  # its own thread talks to the broker: never a wait here
+            figures = decision.figures
+            self.mqtt.publish(figures if figures is not None and figures.worst == decision.state
+                              else Figures(decision.state))
         return decision
 
     def show(self, state: str, effect: Effect, reason: str, demo: bool = False) -> None:

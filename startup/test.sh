@@ -2,7 +2,7 @@
 # Set up everything the test suite needs on a fresh Debian machine, then run it.
 #   startup/test.sh [pytest arguments]
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
-apt_need nginx:nginx chromium:chromium systemd:systemd-analyze
+apt_need nginx:nginx chromium:chromium systemd:systemd-analyze mosquitto:mosquitto
 make_venv test
 cd "$ROOT"
 set +e

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -239,3 +240,45 @@ def nginx(tmp_path: Path):
     for process in started:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path):
+    """Debian's mosquitto on a free loopback port: (start, stop), start() giving its port."""
+    import getpass
+
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser {getpass.getuser()}\n"
+                    f"log_dest file {tmp_path / 'mosquitto.log'}\n")
+    running: list[subprocess.Popen] = []
+
+    class Broker:
+        def __init__(self) -> None:
+            self.port = port
+
+        def start(self) -> "Broker":
+            process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            running.append(process)
+
+            def up() -> bool:
+                assert process.poll() is None, "mosquitto exited"
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        return True
+                except OSError:
+                    return False
+
+            wait_for(up, what="mosquitto")
+            return self
+
+        def stop(self) -> None:
+            for process in running:
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait(timeout=10)
+
+    broker = Broker()
+    yield broker
+    broker.stop()

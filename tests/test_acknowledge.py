@@ -230,6 +230,7 @@ STROBE_RED = bytes.fromhex("00 03 ff ff 00 00 14 00 00")
 STEADY_RED = bytes.fromhex("00 01 ff ff 00 00 00 00 00")
 
 
+@pytest.mark.xdist_group("light")  # one machine's lights: never two blinkies at once
 def test_the_light_and_the_alerts_answer_an_ack_and_a_restart_keeps_it(tmp_path: Path, fake_lights, gui_server) -> None:
     """Real processes: the dashboard takes the ack, blinky stops strobing, the alerts say who is on it once."""
     import json

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 from ticketdash.lights import Effect, parse_effect
 from ticketdash.secrets import KEY_ENVS, Secret, exposed, source_key
 from ticketdash.settings import (SECTIONS, AlertSettings, BlinkySettings, FreshdeskSettings, FreshserviceSettings,
-                                 FreshworksSettings, GuiSettings, LoggingSettings, PathSettings, ReminderSettings,
+                                 FreshworksSettings, GuiSettings, LoggingSettings, MqttSettings, PathSettings,
+                                 ReminderSettings,
                                  RouteSettings, RulesSettings, SummarySettings, ViewSettings, WallSettings,
                                  WatcherSettings, ZendeskSettings)
 from ticketdash.states import BOARD_STATES
@@ -52,6 +53,7 @@ class Config:
     rules: RulesSettings
     gui: GuiSettings
     blinky: BlinkySettings
+    mqtt: MqttSettings
     logging: LoggingSettings
     views: dict[str, ViewSettings] = field(default_factory=dict)
     walls: dict[str, WallSettings] = field(default_factory=dict)
@@ -66,6 +68,7 @@ class Config:
     helpdesks: dict[str, Path] = field(default_factory=dict)  # [helpdesks]: label -> tickets folder
     alert_urls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # route name -> urls and urls_file's
     agent_urls: dict[int, str] = field(default_factory=dict)  # [alerts.reminders] agents_file: agent ID -> URL
+    mqtt_password: Secret | None = None  # [mqtt] password_file's
 
     @property
     def all_views(self) -> dict[str, ViewSettings]:
@@ -181,6 +184,7 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
             raise ConfigError(f"{path}: [gui] allow_networks: {network!r} is not a network") from None
     _check_blinky(path, sections["blinky"], known_views)
     _check_gui(path, sections["gui"])
+    sections["mqtt"] = _mqtt(path, sections["mqtt"], "mqtt" in raw)
     for number, route in enumerate(sections["routes"], 1):
         unknown = [v for v in route.views if v not in known_views]
         if unknown:
@@ -191,7 +195,8 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
                   webhook_secret=_webhook_secret(path, sections["watcher"]),
                   access_key=_access_key(path, gui.access_key_file), effects=_effects(path, sections["blinky"]),
                   helpdesks=helpdesks, alert_urls=_alert_urls(path, sections["routes"]),
-                  agent_urls=_agent_urls(path, sections["reminders"]), **sections)
+                  agent_urls=_agent_urls(path, sections["reminders"]), mqtt_password=_mqtt_password(path, sections["mqtt"]),
+                  **sections)
 
 
 def check_urls(config: Config, problem: Callable[[str], str | None]) -> None:
@@ -227,6 +232,22 @@ def _loopback(host: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _mqtt(path: Path, mqtt: MqttSettings, present: bool) -> MqttSettings:
+    """An [mqtt] section switches MQTT on, at 127.0.0.1 unless it names a broker."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", mqtt.node_id):
+        raise ConfigError(f"{path}: [mqtt] node_id: 1 to 40 letters, digits, _ or -, got {mqtt.node_id!r}")
+    if not re.fullmatch(r"[A-Za-z0-9_/-]{1,100}", mqtt.discovery_prefix) or "//" in mqtt.discovery_prefix:
+        raise ConfigError(f"{path}: [mqtt] discovery_prefix: a topic prefix such as homeassistant")
+    return dataclasses.replace(mqtt, host=mqtt.host or "127.0.0.1") if present else mqtt
+
+
+def _mqtt_password(path: Path, mqtt: MqttSettings) -> Secret | None:
+    if not (mqtt.host and mqtt.password_file):
+        return None
+    text = _read(mqtt.password_file, f"{path}: [mqtt] password_file: {mqtt.password_file}", secret=True)
+    return Secret((text or "").strip())
 
 
 def _check_gui(path: Path, gui: GuiSettings) -> None:

@@ -232,6 +232,18 @@ class BlinkySettings(_Section):
     remote_poll_seconds: float = _setting(5.0, "how often to ask the remote dashboard", min=1.0)
 
 
+@dataclass(frozen=True)
+class MqttSettings:
+    host: str = _setting("", "the MQTT broker; with an [mqtt] section 127.0.0.1 unless set (no section: no MQTT)")
+    port: int = _setting(1883, "the broker's port", min=1, max=65535)
+    discovery_prefix: str = _setting("homeassistant", "Home Assistant's MQTT discovery prefix")
+    node_id: str = _setting("ticketdash", "this wall in topics and in Home Assistant (letters, digits, _ and -)")
+    username: str = _setting("", "user name at the broker; empty = none")
+    password_file: Path | None = _setting(None, "file holding the broker password")
+    tls: bool = _setting(False, "connect with TLS")
+    ca_file: Path | None = _setting(None, "CA certificate to trust for TLS (default: the system's)")
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -295,6 +307,7 @@ SECTIONS: dict[str, type] = {
     "rules": RulesSettings,
     "gui": GuiSettings,
     "blinky": BlinkySettings,
+    "mqtt": MqttSettings,
     "logging": LoggingSettings,
 }
 
