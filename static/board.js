@@ -41,11 +41,18 @@ function el(tag, className, text) {
 
 function pad(n) { return String(n).padStart(2, "0"); }
 
-function duration(ms) {
-  let s = Math.floor(Math.abs(ms) / 1000);
-  const d = Math.floor(s / 86400); s %= 86400;
-  const text = `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
-  return (ms < 0 ? "-" : "") + (d ? `${d}d ` : "") + text;
+// Time to a deadline in words a lead reads at a glance: "in 10 h 7 min", "41 min late", "in 3 days";
+// seconds only in the last hour, where they matter.
+function timeLeft(ms) {
+  const late = ms < 0;
+  const s = Math.floor(Math.abs(ms) / 1000);
+  const hours = Math.floor(s / 3600), minutes = Math.floor((s % 3600) / 60);
+  let text;
+  if (s >= 2 * 86400) text = `${Math.floor(s / 86400)} days`;
+  else if (hours >= 1) text = `${hours} h ${minutes} min`;
+  else if (minutes >= 1) text = late ? `${minutes} min` : `${minutes} min ${pad(s % 60)} s`;
+  else text = `${s} s`;
+  return late ? `${text} late` : `in ${text}`;
 }
 
 function age(iso) {
@@ -385,7 +392,7 @@ function tick() {
   }
   for (const cell of document.querySelectorAll("td.due[data-due]")) {
     const left = Date.parse(cell.dataset.due) - now;
-    cell.textContent = left >= 0 ? duration(left) : `+${duration(-left)}`;
+    cell.textContent = timeLeft(left);
   }
   const lost = offline();
   const info = STATES[board.worst] || { word: board.worst };
@@ -401,7 +408,7 @@ function tick() {
   $("breached-oldest").textContent = !lost && board.oldest_breach ? `oldest ${age(board.oldest_breach.due_at)}` : "";
   const next = board.next_breach;
   $("next-breach-label").textContent = next ? "Next breach in" : "No deadline ahead";
-  $("next-breach").textContent = next ? duration(Math.max(0, Date.parse(next.due_at) - now)) : "";
+  $("next-breach").textContent = next ? timeLeft(Math.max(0, Date.parse(next.due_at) - now)).replace(/^in /, "") : "";
   $("next-breach-ticket").textContent = next ? `${next.helpdesk ? next.helpdesk + " " : ""}#${next.id}` : "";
 
   $("demo-ribbon").hidden = !board.demo;

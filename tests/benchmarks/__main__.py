@@ -1,4 +1,4 @@
-"""``python -m tests.benchmarks [watcher gui blinky alerts ack slow]``: run benchmarks and print their tables."""
+"""``python -m tests.benchmarks [watcher gui blinky alerts ack slow mqtt]``: run benchmarks and print their tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests import helpers
 
-NAMES = ["watcher", "gui", "blinky", "alerts", "ack", "slow"]
+NAMES = ["watcher", "gui", "blinky", "alerts", "ack", "slow", "mqtt"]
 
 
 def main(argv: list[str]) -> int:
