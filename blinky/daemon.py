@@ -54,6 +54,7 @@ class FolderSource:
 
     def __init__(self, config: Config, view: ViewSettings, agent: int | None) -> None:
         self.keep = lambda ticket: view.matches(ticket, agent)
+        self.agent = agent
         self.board = LiveBoard(config, config.blinky.rescan_seconds)
 
     def start(self, on_change: Callable[[], None] | None) -> None:
@@ -66,7 +67,7 @@ class FolderSource:
         self.board.stop()
 
     def decide(self, now: datetime) -> Decision:
-        verdict = self.board.verdict(now, self.keep)
+        verdict = self.board.verdict(now, self.keep, self.agent)
         figures = Figures(verdict.worst, verdict.breached, dict(verdict.counts), verdict.data_age_seconds(),
                           verdict.status != "ok")
         return Decision(verdict.worst, verdict.reason, verdict.valid_until, verdict.demo, verdict.worst_acknowledged,

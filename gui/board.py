@@ -82,7 +82,7 @@ class Board:
             views = self.folder.view()
             settings = self.views[view]
             try:
-                verdict = self.judge.verdict(views, now, lambda t: settings.matches(t, agent))
+                verdict = self.judge.verdict(views, now, lambda t: settings.matches(t, agent), agent)
                 agent_name = next((v.names.get("agents", {}).get(agent) for v in views
                                    if agent in v.names.get("agents", {})), None)
                 content = self.encode(verdict, view, agent, agent_name)

@@ -401,9 +401,11 @@ function tick() {
   renderLight(lost ? "offline" : board.worst, label);
 
   const breached = $("breached");
-  breached.dataset.count = lost ? "offline" : String(board.breached);
-  $("breached-count").textContent = lost ? "?" : String(board.breached);
-  $("breached-label").textContent = lost ? "Offline: cannot reach the server"
+  const blind = !board.data_as_of; // no good data yet: no number at all, never a calm "0"
+  breached.dataset.count = lost ? "offline" : blind ? "none" : String(board.breached);
+  $("breached-count").textContent = lost ? "?" : blind ? "\u2014" : String(board.breached);
+  body.classList.toggle("doubt", lost || board.stale); // doubt looks like doubt from across the room
+  $("breached-label").textContent = lost ? "Offline: cannot reach the server" : blind ? "No data yet"
     : "breached" + (board.handled ? ` · ${board.handled} being handled` : "");
   $("breached-oldest").textContent = !lost && board.oldest_breach ? `oldest ${age(board.oldest_breach.due_at)}` : "";
   const next = board.next_breach;
@@ -478,8 +480,10 @@ function rotate() {
   breachedBefore = null; // another view's count is not a new breach
 }
 
+// A setting from the URL (?theme=light, ?density=wall: a TV's autostart line), else what this browser chose.
 function remembered(key, attribute, values, then) {
-  const saved = localStorage.getItem(key);
+  const asked = new URLSearchParams(location.search).get(attribute);
+  const saved = values.includes(asked) ? asked : localStorage.getItem(key);
   if (values.includes(saved)) document.documentElement.dataset[attribute] = saved;
   return () => {
     const current = document.documentElement.dataset[attribute];

@@ -124,7 +124,11 @@ def test_agent_and_view_modes(tmp_path: Path, fake_lights) -> None:
     write_heartbeat(folder)
     put_ticket(folder, ticket(1, responder_id=21, due_by=iso_in(hours=2)))  # critical, someone else's
     put_ticket(folder, ticket(2, responder_id=22, due_by=iso_in(hours=6)))  # warning, ours
-    with Running(tmp_path, fake_lights.module(), agent=22):
+    with Running(tmp_path, fake_lights.module(), agent=22) as run:
+        wait_for(lambda: last(fake_lights) == MAGENTA, what="an agent no helpdesk names: error, never clear")
+        wait_for(lambda: "unknown agent 22" in run.status().get("reason", ""), what="the reason")
+        (folder / "_names").mkdir()
+        (folder / "_names" / "agents.txt").write_text("21:Ada Lovelace\n22:Grace Hopper\n")
         wait_for(lambda: last(fake_lights) == AMBER, what="only agent 22's warning")
 
 

@@ -65,6 +65,8 @@ def test_views_agent_filter_and_errors(board_env) -> None:
     assert every(board(client, "?view=ws5")) == [3]
     assert every(board(client, "?view=all&agent=22")) == [2, 3]
     assert every(board(client, "?view=net&agent=22")) == [3]
+    unknown = board(client, "?view=all&agent=22")  # no names file names agent 22: a typo, never all clear
+    assert unknown["worst"] == "error" and "unknown agent 22" in unknown["health"]["reason"]
     assert client.get("/api/board?view=nope").status_code == 404
     assert client.get("/api/board?agent=bob").status_code == 400
     page = client.get("/")

@@ -49,6 +49,12 @@ def test_theme_toggle_is_remembered(gui_server, page) -> None:
     assert page.locator("html").get_attribute("data-theme") == "light"
     page.reload()
     page.wait_for_function("() => document.documentElement.dataset.theme === 'light'")
+    page.goto(server.url + "/?theme=dark&density=desk")  # a TV's autostart line says so, whatever was chosen
+    page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+    assert page.locator("html").get_attribute("data-density") == "desk"
+    page.goto(server.url + "/?theme=%3Cscript%3E&density=huge")  # anything else is ignored
+    page.wait_for_function("() => document.documentElement.dataset.theme === 'light'")
+    assert page.locator("html").get_attribute("data-density") == "wall"
 
 
 def test_a_file_change_shows_without_reload(gui_server, page) -> None:
@@ -100,15 +106,27 @@ def one_ticket_wall(gui_server, page):
 def test_stale_and_error_banners(gui_server, page) -> None:
     server = one_ticket_wall(gui_server, page)
     assert page.locator("#stale-banner").is_hidden()
+    assert "doubt" not in (page.locator("body").get_attribute("class") or "")
     write_heartbeat(server.tickets, last_success_at=iso_in(minutes=-20))
     banner = page.locator("#stale-banner")
     banner.wait_for(state="visible", timeout=5000)
     assert "out of date" in banner.inner_text() and "20 min" in banner.inner_text()
+    page.wait_for_function("() => document.body.classList.contains('doubt')")  # the rows dim
+    assert float(page.evaluate("getComputedStyle(document.getElementById('sections')).opacity")) < 0.6
     assert page.locator("#light").get_attribute("data-state") == "stale"
     write_heartbeat(server.tickets, last_error="Freshservice rejected the API key (401)")
     page.wait_for_function("() => document.querySelector('#stale-banner').textContent.includes('(401)')",
                            timeout=5000)
     assert page.locator("#light").get_attribute("data-state") == "error"
+
+
+def test_no_data_yet_is_never_a_calm_zero(gui_server, page) -> None:
+    server = gui_server().start()
+    (server.tickets / "_watcher.json").unlink(missing_ok=True)  # no watcher has synced yet
+    page.goto(server.url)
+    page.wait_for_function("() => document.getElementById('breached-count').textContent === '\u2014'")
+    assert page.locator("#breached-label").inner_text() == "No data yet"
+    assert "doubt" in page.locator("body").get_attribute("class")
 
 
 def test_offline_banner_and_recovery(gui_server, page) -> None:

@@ -181,12 +181,18 @@ class Judge:
         self.rows: dict[int, Row] = {}
         self.lock = threading.Lock()
 
-    def verdict(self, snapshot: FolderView | Sequence[FolderView], now: datetime, keep: Keep = everything) -> Verdict:
+    def verdict(self, snapshot: FolderView | Sequence[FolderView], now: datetime, keep: Keep = everything,
+                agent: int | None = None) -> Verdict:
         """The board of one folder, or of several helpdesks' folders as one, for the tickets *keep*
-        lets through. Never raises for one odd ticket."""
+        lets through (*agent*'s, when given). Never raises for one odd ticket. An agent id that no
+        helpdesk names is an error, never an all-clear board: it is most likely a typo."""
         views = [snapshot] if isinstance(snapshot, FolderView) else list(snapshot)
         with self.lock:
-            return self._verdict(views, now, keep)
+            verdict = self._verdict(views, now, keep)
+        if agent is not None and not any(agent in v.names.get("agents", {}) for v in views):
+            reason = f"unknown agent {agent}: no helpdesk names an agent with this id (see tickets/_names/agents.txt)"
+            verdict = dataclasses.replace(verdict, status="error", worst="error", reason=reason, worst_acknowledged=False)
+        return verdict
 
     def _verdict(self, views: list[FolderView], now: datetime, keep: Keep) -> Verdict:
         unreadable: list[Unreadable] = []
@@ -399,5 +405,5 @@ class LiveBoard:
     def stop(self) -> None:
         self.folder.stop()
 
-    def verdict(self, now: datetime, keep: Keep = everything) -> Verdict:
-        return self.judge.verdict(self.folder.view(), now, keep)
+    def verdict(self, now: datetime, keep: Keep = everything, agent: int | None = None) -> Verdict:
+        return self.judge.verdict(self.folder.view(), now, keep, agent)
