@@ -56,3 +56,10 @@ def test_every_direct_dependency_is_pinned_and_the_pins_agree_with_setup_cfg() -
     for name, requirement in floors().items():
         assert name in pinned, f"{name} is not in startup/constraints.txt"
         assert requirement.specifier.contains(pinned[name]), f"{name}=={pinned[name]} breaks setup.cfg's {requirement}"
+
+
+def test_the_suite_can_keep_the_lights_tests_together() -> None:
+    """pytest-xdist's loadgroup (the lights' tests on one worker) works only with pytest before 9."""
+    import pytest
+
+    assert Version(pytest.__version__) < Version("9"), "pytest 9 breaks --dist loadgroup: pin pytest<9"
