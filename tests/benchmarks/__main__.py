@@ -17,11 +17,15 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark {unknown[0]!r}; known: {', '.join(NAMES)}", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="ticketdash-bench-") as logs:
-        helpers.LOGS.append(Path(logs))  # the daemons' logs, as in a test
-        for name in argv or NAMES:
-            module = importlib.import_module(f"tests.benchmarks.bench_{name}")
-            print(module.main(), flush=True)
+    with tempfile.TemporaryDirectory(prefix="ticketdash-bench-") as work:
+        helpers.LOGS.append(Path(work))  # the daemons' logs, as in a test
+        tempfile.tempdir = work  # every benchmark's own folders too: nothing is left behind
+        try:
+            for name in argv or NAMES:
+                module = importlib.import_module(f"tests.benchmarks.bench_{name}")
+                print(module.main(), flush=True)
+        finally:
+            tempfile.tempdir = None
     return 0
 
 
