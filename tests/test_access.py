@@ -100,3 +100,18 @@ def test_wrong_keys_are_throttled_logged_without_the_value_and_answered_alike(bo
 def test_the_host_header_names_this_dashboard(board_env, host: str, status: int) -> None:
     client = board_env.client(gui={"server_names": ["wall.example.lan"]})
     assert client.get("/api/board", headers={"Host": host}).status_code == status
+
+
+def test_an_operators_token_reads_too_and_an_open_wall_ignores_bearers(board_env) -> None:
+    from tests.test_acknowledge import add_operator
+
+    board_env.config_dir.mkdir(exist_ok=True)
+    config = board_env.config_dir / "cli.toml"
+    config.write_text(f'[paths]\ntickets = "{board_env.tickets}"\n')
+    token = add_operator(config, "Ada Lovelace")
+    open_wall = board_env.client()
+    assert open_wall.get("/api/board", headers={"Authorization": "Bearer anything"}).status_code == 200
+    keys(board_env, "add", "tv")
+    client = board_env.client()
+    assert client.get("/api/board", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.get("/api/board", headers={"Authorization": "Bearer td_not-a-token"}).status_code == 401
