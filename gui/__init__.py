@@ -65,6 +65,7 @@ def create_app(config: Config) -> Flask:
     app.after_request(_headers)
     for blueprint in (wall.bp, api.bp, monitoring.bp, summary_pages.bp, acknowledge.bp):
         app.register_blueprint(blueprint)
+    app.register_error_handler(404, wall.not_found)
     return app
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+import json
+
+from flask import Blueprint, Response, abort, render_template, request
 
 from ticketdash import timefmt
+from ticketdash.states import WORDS
 from gui.site import site
 
 bp = Blueprint("wall", __name__)
@@ -44,4 +47,18 @@ def ticket_page(ticket_id: int) -> str:
     found = next((r for r in site().board.rendered().verdict.rows() if r.ref == (helpdesk, ticket_id)), None)
     if found is None:
         abort(404)
-    return render_template("ticket.html", title=site().config.gui.title, t=found.fields)
+    due = found.due_at.astimezone().strftime("%a %d %b %H:%M") if found.due_at else "no deadline"
+    kind = "first response" if found.first_response else "resolution"
+    return render_template("ticket.html", title=site().config.gui.title, t=found.fields, state=WORDS[found.state],
+                           due=f"{kind} due {due}" if found.due_at else due, ack=found.ack)
+
+
+def not_found(error: Exception) -> Response:
+    """A typo'd address: what there is, instead of a bare 404 (JSON under /api/)."""
+    current = site()
+    views = current.board.view_list()
+    if request.path.startswith("/api/"):
+        return Response(json.dumps({"error": "not found", "views": [v["slug"] for v in views]}), 404,
+                        {"Content-Type": "application/json"})
+    return Response(render_template("not_found.html", title=current.config.gui.title, views=views,
+                                    walls=sorted(current.config.walls)), 404)

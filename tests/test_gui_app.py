@@ -337,3 +337,23 @@ def test_bidi_overrides_never_reach_a_reader(board_env) -> None:
     assert row["subject"] == "evil \u05e9\u05dc\u05d5\u05dd" and row["excerpt"] == "plain  text"
     page = client.get("/ticket/5").get_data(as_text=True)
     assert "\u202e" not in page and "\u05e9\u05dc\u05d5\u05dd" in page  # right-to-left script itself is kept
+
+
+def test_a_typo_gets_the_list_of_what_there_is(board_env) -> None:
+    client = board_env.client(views={"net": {"title": "Network", "groups": [11]}}, walls={"lobby": {"views": ["net"]}})
+    for path in ("/nope", "/wall/lobbby", "/ticket/999"):
+        page = client.get(path)
+        assert page.status_code == 404
+        text = page.get_data(as_text=True)
+        assert "Network" in text and 'href="/?view=net"' in text and 'href="/wall/lobby"' in text
+    api = client.get("/api/nope")
+    assert api.status_code == 404 and api.get_json()["views"] == ["all", "net"]
+    hostile = client.get("/<script>alert(1)</script>").get_data(as_text=True)
+    assert "<script>alert" not in hostile
+
+
+def test_the_ticket_page_reads_like_the_wall(board_env) -> None:
+    put_ticket(board_env.tickets, ticket(5, due_by=iso_in(minutes=-30), description_text="line one\nline two"))
+    page = board_env.client().get("/ticket/5").get_data(as_text=True)
+    assert '<dd class="state-word">Overdue</dd>' in page and "resolution due " in page
+    assert "line one\nline two" in page  # kept; the page shows the breaks (white-space: pre-line)
