@@ -9,7 +9,7 @@ const STATES = {
   stale: { icon: "\u231b", word: "Stale" },
 };
 function learnStates(vocabulary) {
-  for (const [state, v] of Object.entries(vocabulary || {})) STATES[state] = { icon: v.icon, word: v.short };
+  for (const [state, v] of Object.entries(vocabulary || {})) STATES[state] = { icon: v.icon, word: v.short, long: v.word };
 }
 const BREACHED = new Set(["fr_overdue", "overdue"]);
 const CALM = new Set(["ok", "paused"]);
@@ -214,28 +214,33 @@ function renderCounts(counts) {
   $("counts").replaceChildren(...items);
 }
 
-// What each section shows: every row when they fit; else calm rows fold into one line, and
-// what still does not fit pages through in place, the breached rows staying put.
+// What each section shows: every row when they fit; else calm rows fold into one line, and what
+// still does not fit pages through in place, the breached rows staying put. When even the breaches
+// do not fit, breaches come first, always: only breached rows are shown, paging among themselves,
+// and everything else folds into a line that names what it holds.
 function plan(sections, capacity, pageIndex) {
-  const all = sections.map((s) => ({ section: s, rows: s.tickets, fold: 0, page: null }));
+  const all = sections.map((s) => ({ section: s, rows: s.tickets, fold: [], page: null }));
   const total = all.reduce((n, p) => n + Math.max(1, p.rows.length), 0);
   if (total <= capacity) return all;
   for (const p of all) {
-    const calm = p.section.tickets.filter((t) => CALM.has(t.state));
+    p.fold = p.section.tickets.filter((t) => CALM.has(t.state));
     p.rows = p.section.tickets.filter((t) => !CALM.has(t.state));
-    p.fold = calm.length;
   }
-  const need = all.reduce((n, p) => n + Math.max(1, p.rows.length + (p.fold ? 1 : 0)), 0);
+  const need = all.reduce((n, p) => n + Math.max(1, p.rows.length + (p.fold.length ? 1 : 0)), 0);
   if (need <= capacity) return all;
-  let pinned = all.map((p) => p.rows.filter((t) => BREACHED.has(t.state)));
-  let rest = all.map((p) => p.rows.filter((t) => !BREACHED.has(t.state)));
-  const lines = all.reduce((n, p) => n + (p.fold ? 1 : 0) + 1, 0);
-  if (pinned.reduce((n, r) => n + r.length, 0) + lines > capacity) {
-    pinned = all.map(() => []); // more breaches than the screen holds: they page too, most urgent first
-    rest = all.map((p) => p.rows);
+  const breached = all.map((p) => p.rows.filter((t) => BREACHED.has(t.state)));
+  const lines = all.reduce((n, p) => n + (p.fold.length ? 1 : 0) + 1, 0);
+  if (breached.reduce((n, r) => n + r.length, 0) + lines > capacity) {
+    all.forEach((p) => { p.fold = p.section.tickets.filter((t) => !BREACHED.has(t.state)); });
+    return paged(all, all.map(() => []), breached, capacity, pageIndex);
   }
-  const fixed = all.reduce((n, p, i) => n + pinned[i].length + (p.fold ? 1 : 0) + (rest[i].length ? 1 : 0), 0);
-  let spare = Math.max(0, capacity - fixed);
+  return paged(all, breached, all.map((p) => p.rows.filter((t) => !BREACHED.has(t.state))), capacity, pageIndex);
+}
+
+// Each section keeps its *pinned* rows and pages through its *rest* in the room that is left.
+function paged(all, pinned, rest, capacity, pageIndex) {
+  const fixed = all.reduce((n, p, i) => n + pinned[i].length + (p.fold.length ? 1 : 0) + (rest[i].length ? 1 : 0), 0);
+  const spare = Math.max(0, capacity - fixed);
   const wanted = rest.reduce((n, r) => n + r.length, 0) || 1;
   all.forEach((p, i) => {
     const share = Math.min(rest[i].length, Math.max(rest[i].length ? 1 : 0, Math.floor(spare * rest[i].length / wanted)));
@@ -246,6 +251,16 @@ function plan(sections, capacity, pageIndex) {
     if (pages > 1) p.page = { index, pages, hidden: rest[i].length - share };
   });
   return all;
+}
+
+// "+ 7 paused, 2 on track": a folded line names what it holds, most severe first.
+function foldText(tickets) {
+  const counts = new Map();
+  for (const t of tickets) counts.set(t.state, (counts.get(t.state) || 0) + 1);
+  const order = Object.keys(STATES);
+  const parts = [...counts].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]))
+    .map(([state, n]) => `${n} ${(STATES[state]?.long || state).toLowerCase()}`);
+  return `+ ${parts.join(", ")}`;
 }
 
 function renderSections(sections, planned) {
@@ -266,7 +281,7 @@ function renderSections(sections, planned) {
       const fragment = document.createDocumentFragment();
       for (const t of rows) fragment.append(row(t));
       if (page) fragment.append(line("pager", `+ ${page.hidden} more, page ${page.index + 1} of ${page.pages}`));
-      if (fold) fragment.append(line("fold", `+ ${fold} more on track`));
+      if (fold.length) fragment.append(line("fold", foldText(fold)));
       tbody.append(fragment);
     }
     return node;
@@ -289,12 +304,12 @@ function layout() {
   const box = $("sections");
   if (!wall) {
     document.documentElement.style.removeProperty("--row-font");
-    renderSections(sections, sections.map((s) => ({ section: s, rows: s.tickets, fold: 0, page: null })));
+    renderSections(sections, sections.map((s) => ({ section: s, rows: s.tickets, fold: [], page: null })));
     tick();
     return;
   }
   // Measure, do not guess: one row per section shows what a row and a section's head cost at a size.
-  const sample = sections.map((s) => ({ section: s, rows: s.tickets.slice(0, 1), fold: 0, page: null }));
+  const sample = sections.map((s) => ({ section: s, rows: s.tickets.slice(0, 1), fold: [], page: null }));
   const total = sections.reduce((n, s) => n + Math.max(1, s.tickets.length), 0);
   let font = ROW_FONT.min;
   let capacity = sections.length;
