@@ -81,6 +81,7 @@ def test_a_small_queue_reads_large(gui_server, page) -> None:
     assert page.evaluate("(() => { const c = document.querySelector(\"tr[data-id='9'] td.state\");"
                          " return c.scrollWidth <= c.clientWidth; })()")
     assert page.locator("tr.fold, tr.pager").count() == 0 and no_scroll(page)
+    assert px(page, "#clock") >= px(page, "#next-breach")  # the clock at headline size
 
 
 def test_what_still_does_not_fit_pages_in_place_and_breaches_stay(gui_server, page) -> None:
