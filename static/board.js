@@ -490,7 +490,20 @@ async function poll() {
 }
 
 function rotate() {
-  view = rotation[(rotation.indexOf(view) + 1) % rotation.length];
+  showView(rotation[(rotation.indexOf(view) + 1) % rotation.length]);
+}
+
+let rotateTimer = null;
+function startRotation() { // a pick gets its full turn on screen too
+  if (rotation.length < 2 || !rotateMs) return;
+  clearInterval(rotateTimer);
+  rotateTimer = setInterval(rotate, rotateMs);
+}
+
+// Another view in place (a wall's rotation, or a pick on a wall page): the selector says which.
+function showView(next) {
+  view = next;
+  $("view-select").value = view;
   etag = null;
   breachedBefore = null; // another view's count is not a new breach
 }
@@ -513,6 +526,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("theme-toggle").addEventListener("click", remembered("ticketdash-theme", "theme", ["dark", "light"]));
   $("density-toggle").addEventListener("click", remembered("ticketdash-density", "density", ["wall", "desk"], layout));
   $("view-select").addEventListener("change", (event) => {
+    if (rotation.length > 1) { // a wall page: show the pick now; the rotation goes on from there
+      showView(event.target.value);
+      startRotation();
+      return;
+    }
     const params = new URLSearchParams(location.search);
     params.set("view", event.target.value);
     location.search = params.toString();
@@ -525,6 +543,6 @@ document.addEventListener("DOMContentLoaded", () => {
   signedIn().then(() => { if (board) layout(); });
   setInterval(tick, 1000);
   setInterval(layout, pageMs);
-  if (rotation.length > 1 && rotateMs) setInterval(rotate, rotateMs);
+  startRotation();
   poll();
 });

@@ -166,6 +166,11 @@ def test_a_wall_rotates_its_views_and_names_each(gui_server, page) -> None:
     page.wait_for_function("() => document.querySelector('#view-title').textContent.startsWith('Network team (2/2)')",
                            timeout=10_000)
     page.wait_for_function("() => document.querySelectorAll('tr[data-id]').length === 1", timeout=5000)
+    assert page.locator("#view-select").input_value() == "network"  # the selector follows the rotation
+    page.select_option("#view-select", "all")  # a pick on a wall page is shown at once
+    page.wait_for_function("() => document.querySelector('#view-title').textContent.startsWith('All tickets (1/2)')",
+                           timeout=3000)
+    assert page.url.endswith("/wall/lobby")
     assert page.goto(server.url + "/wall/nope").status == 404
 
 
