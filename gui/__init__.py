@@ -111,9 +111,7 @@ def _exchange(offered: str | None, next_path: str) -> Response:
     device = access.device_for(offered) if offered else None
     if device is None:
         return _wrong_key() if offered else _needs_key()
-    if not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
-        next_path = "/"
-    response = redirect(next_path, code=303)
+    response = redirect(acknowledge.local_path(next_path), code=303)
     _set_cookie(response, access.database.open_device_session(device, COOKIE_DAYS, timefmt.now()))
     logger.info("access key of %s exchanged for a cookie by %s", device, request.remote_addr)
     return response

@@ -74,7 +74,7 @@ class Access:
 
     def required(self) -> bool:
         """Whether the wall needs a key: the kiosk key is set, or any device ever had one."""
-        return self.key is not None or bool(self.database.devices())
+        return self.key is not None or self.database.any_devices()
 
     def device_for(self, offered: str | None) -> str | None:
         """Which device a key belongs to (the kiosk key, compared in constant time, or a device's)."""

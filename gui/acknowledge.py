@@ -14,7 +14,7 @@ import hmac
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
@@ -77,41 +77,55 @@ def _error(status: int, message: str, **headers: str) -> Response:
     return response
 
 
-def _throttled(seconds: float) -> Response:
-    return _error(429, "too many wrong attempts from this address: wait and try again",
-                  **{"Retry-After": str(int(seconds) + 1)})
+class Refusal(NamedTuple):
+    status: int
+    why: str
+    retry_after: float = 0.0  # seconds, when waiting helps
 
 
-def _writer() -> Operator | Response:
-    """The operator behind this write, or the answer that refuses it."""
+def _who() -> Operator | Refusal:
+    """The operator behind this write, or (status, why) it is refused: a wrong token (throttled per
+    address), the kiosk key, no sign-in, a wrong CSRF token, or too many writes."""
     current = site()
     address = request.remote_addr or "?"
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         wait = current.failures.blocked(address)
         if wait:
-            return _throttled(wait)
+            return Refusal(429, "too many wrong attempts from this address: wait and try again", wait)
         token = auth[7:].strip()
         if current.access.key_matches(token):
             _audit("kiosk key", "write", "", "refused: the kiosk access key only reads")
-            return _error(403, "the kiosk access key only reads; writes need an operator's token")
+            return Refusal(403, "the kiosk access key only reads; writes need an operator's token")
         operator = current.database.by_token(token)
         if operator is None:
             current.failures.note(address)
             _audit("?", "token", "", "refused: unknown token")
             logger.warning("a write with an unknown operator token from %s", address)
-            return _error(401, "unknown operator token")
-        return operator
-    session = current_session()
-    if session is None:
-        if current.access.required() and current.access.holds_key(request, now()):
-            return _error(403, "the kiosk access key only reads; sign in as an operator to write")
-        return _error(401, "sign in (/signin) or send Authorization: Bearer <operator token>")
-    offered = request.headers.get("X-CSRF-Token") or request.form.get("csrf") or ""
-    if not hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), session.csrf.encode()):
-        _audit(session.operator.name, "write", "", "refused: CSRF token missing or wrong")
-        return _error(403, "CSRF token missing or wrong")
-    return session.operator
+            return Refusal(401, "unknown operator token")
+    else:
+        session = current_session()
+        if session is None:
+            if current.access.required() and current.access.holds_key(request, now()):
+                return Refusal(403, "the kiosk access key only reads; sign in as an operator to write")
+            return Refusal(401, "sign in (/signin) or send Authorization: Bearer <operator token>")
+        offered = request.headers.get("X-CSRF-Token") or request.form.get("csrf") or ""
+        if not hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), session.csrf.encode()):
+            _audit(session.operator.name, "write", "", "refused: CSRF token missing or wrong")
+            return Refusal(403, "CSRF token missing or wrong")
+        operator = session.operator
+    if current.writes.blocked(operator.name):
+        return Refusal(429, "too many writes: wait a minute", current.writes.blocked(operator.name))
+    current.writes.note(operator.name)
+    return operator
+
+
+def _writer() -> Operator | Response:
+    """`_who` for the JSON API: the operator, or the JSON answer that refuses the write."""
+    who = _who()
+    if not isinstance(who, Refusal):
+        return who
+    return _error(who.status, who.why, **({"Retry-After": str(int(who.retry_after) + 1)} if who.retry_after else {}))
 
 
 def _audit(who: str, action: str, target: str, result: str) -> None:
@@ -128,16 +142,13 @@ Ref = tuple[str, int]
 
 def _write(handler: Callable[[Operator, dict[str, Any], Ref | None, str | None], Response]) -> Callable[[], Response]:
     """A write about one ticket: the handler gets who, the JSON body, and its (helpdesk, ticket) or the
-    problem with it; who may not write, too many writes or no JSON are answered before it runs."""
+    problem with it; who may not write (`_who`) or no JSON are answered before it runs."""
 
     @functools.wraps(handler)
     def run() -> Response:
         operator = _writer()
         if isinstance(operator, Response):
             return operator
-        if site().writes.blocked(operator.name):
-            return _error(429, "too many writes: wait a minute")
-        site().writes.note(operator.name)
         body = _body()
         if isinstance(body, Response):
             return body
@@ -244,10 +255,14 @@ def signin_page() -> Response:
     return _signin_form("", 200)
 
 
-def _next_path() -> str:
-    """Where to go after signing in: a path on this dashboard, nowhere else."""
-    wanted = request.values.get("next", "/")
+def local_path(wanted: str) -> str:
+    """*wanted* when it is a path on this dashboard, else "/": a redirect never leaves the site."""
     return wanted if wanted.startswith("/") and not wanted.startswith("//") and "\\" not in wanted else "/"
+
+
+def _next_path() -> str:
+    """Where to go after signing in."""
+    return local_path(request.values.get("next", "/"))
 
 
 @bp.post("/signin")
@@ -321,10 +336,10 @@ def ack_from_link(ticket: int) -> Response:
         return _link_page("Sign in to acknowledge it.", 200, row=row, signin=request.full_path)
     if request.method == "GET":
         return _link_page("", 200, row=row, csrf=session.csrf)
-    offered_csrf = request.form.get("csrf", "")
-    if not hmac.compare_digest(offered_csrf.encode("utf-8", "surrogateescape"), session.csrf.encode()):
-        return _link_page("The form expired: open the link again.", 403)
-    made = _acknowledge(session.operator, row, current.config.gui.ack_minutes, "from an alert's link")
+    who = _who()  # the session's CSRF token, the writes' throttle: as for every write
+    if isinstance(who, Refusal):
+        return _link_page(f"Not done: {who.why}.", who.status)
+    made = _acknowledge(who, row, current.config.gui.ack_minutes, "from an alert's link")
     until = made.until.astimezone().strftime("%H:%M")
     return _link_page(f"Done: you are on {_target(ref)} until {until}. The wall and the light say so.", 200)
 

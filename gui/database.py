@@ -173,6 +173,11 @@ class Database:
         with self.lock:
             return self.db.execute("SELECT name, created_at, revoked_at FROM devices ORDER BY name").fetchall()
 
+    def any_devices(self) -> bool:
+        """Whether any device ever had a key (asked on every request that shows none)."""
+        with self.lock:
+            return self.db.execute("SELECT 1 FROM devices LIMIT 1").fetchone() is not None
+
     def device_by_key(self, key: str) -> str | None:
         if not key or len(key) > 200:
             return None

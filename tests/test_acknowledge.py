@@ -382,3 +382,28 @@ def test_alert_messages_carry_the_signed_link(tmp_path: Path) -> None:
         assert links.valid(secret, "", 42, "overdue", query["exp"], query["sig"], timefmt.now())
     finally:
         receiver.close()
+
+
+def test_clearing_and_signing_in_refuse_the_kiosk_key_and_forgeries(desk) -> None:
+    private(desk.config_dir / "access_key.txt", "kiosk-key-0123456789\n")
+    client = desk.client(gui={"access_key_file": "access_key.txt"})
+    assert client.post("/api/ack", json={"ticket": 42}, headers=bearer(desk.token)).status_code == 200
+    kiosk = bearer("kiosk-key-0123456789")
+    assert client.delete("/api/ack", json={"ticket": 42}, headers=kiosk).status_code == 403
+    client.get("/?key=kiosk-key-0123456789")  # the TV's cookie
+    assert client.delete("/api/ack", json={"ticket": 42}).status_code == 403
+    assert client.delete("/api/ack", json={"ticket": 42},
+                         headers={**bearer(desk.token), "Origin": "https://evil.example"}).status_code == 403
+    csrf = signed_in(client, desk)
+    assert client.delete("/api/ack", json={"ticket": 42}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert rows(client)[42]["ack"]["by"] == "Ada Lovelace"  # nothing refused changed anything
+    page = desk.client().get("/signin").get_data(as_text=True)
+    form_csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    other = desk.client()
+    other.get("/signin")
+    as_kiosk = other.post("/signin", data={"name": "kiosk", "token": "kiosk-key-0123456789", "csrf": form_csrf})
+    assert as_kiosk.status_code == 403  # a form from another page: its CSRF token is not this browser's
+    fresh = other.get("/signin").get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    refused = other.post("/signin", data={"name": "kiosk", "token": "kiosk-key-0123456789", "csrf": fresh})
+    assert refused.status_code == 401 and "ticketdash_session" not in refused.headers.get("Set-Cookie", "")
+    assert client.delete("/api/ack", json={"ticket": 42}, headers={"X-CSRF-Token": csrf}).status_code == 200

@@ -180,6 +180,7 @@ class Judge:
         self.rules = board_rules
         self.rows: dict[int, Row] = {}
         self.lock = threading.Lock()
+        self.acks: tuple[Any, dict[tuple[str, int], Ack]] = (None, {})  # the acks file's content, parsed once
 
     def verdict(self, snapshot: FolderView | Sequence[FolderView], now: datetime, keep: Keep = everything,
                 agent: int | None = None) -> Verdict:
@@ -201,7 +202,7 @@ class Judge:
         moments: list[datetime] = []
         present: set[tuple[str, int]] = set()
         healths = []
-        acks = acknowledgements.parse(views[0].statuses.get("acks")) if views else {}
+        acks = self._acks(views[0].statuses.get("acks") if views else None)
         acknowledged: dict[str, int] = {}
         for view in views:
             name = view.helpdesk
@@ -260,6 +261,12 @@ class Judge:
             acknowledged=acknowledged,
             worst_acknowledged=counts.get(worst, 0) > 0 and acknowledged.get(worst, 0) == counts[worst],
         )
+
+    def _acks(self, content: Any) -> dict[tuple[str, int], Ack]:
+        """The acks, parsed again only when the live folder read a new acks file (a new object)."""
+        if content is not self.acks[0]:
+            self.acks = (content, acknowledgements.parse(content))
+        return self.acks[1]
 
     def _row(self, ref: tuple[str, int], t: Ticket, names: Mapping[str, Any], desk: Desk, now: datetime) -> Row:
         ticket_id = t.id

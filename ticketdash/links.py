@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+from ticketdash import secrets as key_files
+
 LIFETIME = timedelta(hours=24)
 
 
@@ -35,10 +37,8 @@ def make_secret(path: Path) -> None:
 
 
 def read_secret(path: Path) -> bytes | None:
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
+    """The signing secret; None while there is none (or it is too short to trust)."""
+    text = key_files.read_secret(path)
     return text.encode() if len(text) >= 32 else None
 
 
