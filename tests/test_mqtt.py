@@ -81,7 +81,8 @@ def test_home_assistant_discovers_the_board_and_follows_it(tmp_path: Path, fake_
         assert announced["state_topic"] == "ticketdash/ticketdash/worst"
         assert announced["availability_topic"] == "ticketdash/ticketdash/availability"
         assert announced["device"]["identifiers"] == ["ticketdash_ticketdash"] and announced["unique_id"]
-        problem = json.loads(home.last("homeassistant/binary_sensor/ticketdash/problem/config"))
+        problem_config = "homeassistant/binary_sensor/ticketdash/problem/config"
+        problem = json.loads(wait_for(lambda: home.last(problem_config), what="every config, sent one after another"))
         assert problem["device_class"] == "problem"
         wait_for(lambda: home.last("ticketdash/ticketdash/worst") == "critical", what="the worst state")
         assert home.last("ticketdash/ticketdash/availability") == "online"
