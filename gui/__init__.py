@@ -101,13 +101,17 @@ def _gatekeeper() -> Any:
         return None  # an open wall (the log said so at start)
     bearer = access.bearer(request)
     if bearer is not None:  # a program: a read key, or an operator's token (who may write may read)
-        return None if access.device_for(bearer) or site().database.by_token(bearer) else _wrong_key()
+        return _key_blocked() or (None if access.device_for(bearer) or site().database.by_token(bearer)
+                                  else _wrong_key())
     return None if acknowledge.current_session() is not None else _needs_key()
 
 
 def _exchange(offered: str | None, next_path: str) -> Response:
     """A key shown once: a cookie in its place, and the page again without it."""
     access = site().access
+    blocked = _key_blocked() if offered else None
+    if blocked is not None:
+        return blocked
     device = access.device_for(offered) if offered else None
     if device is None:
         return _wrong_key() if offered else _needs_key()
@@ -129,14 +133,20 @@ def _set_cookie(response: Response, session_id: str) -> None:
                         secure=request.is_secure)
 
 
+def _key_blocked() -> Response | None:
+    """Too many wrong keys from this address lately: no key is even looked at until the minute passes,
+    or guessing would go on at full speed behind the 429s."""
+    wait = site().failures.blocked("key:" + (request.remote_addr or "?"))
+    if not wait:
+        return None
+    return Response("Too many wrong keys from this address: wait a minute.\n", 429,
+                    {"Content-Type": "text/plain; charset=utf-8", "Retry-After": str(int(wait) + 1)})
+
+
 def _wrong_key() -> Response:
-    """A wrong key: throttled per address, logged without what was offered, answered like a missing one."""
-    failures, address = site().failures, request.remote_addr or "?"
-    wait = failures.blocked("key:" + address)
-    if wait:
-        return Response("Too many wrong keys from this address: wait a minute.\n", 429,
-                        {"Content-Type": "text/plain; charset=utf-8", "Retry-After": str(int(wait) + 1)})
-    failures.note("key:" + address)
+    """A wrong key: counted per address, logged without what was offered, answered like a missing one."""
+    address = request.remote_addr or "?"
+    site().failures.note("key:" + address)
     logger.warning("a wrong access key from %s for %s", address, request.path)
     return _needs_key()
 

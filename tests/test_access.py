@@ -91,6 +91,10 @@ def test_wrong_keys_are_throttled_logged_without_the_value_and_answered_alike(bo
     assert wrong.get_data() == missing.get_data() and wrong.status_code == missing.status_code
     assert "guess-0" not in caplog.text and "a wrong access key from 127.0.0.1" in caplog.text
     assert client.get("/?key=the-right-kiosk-key-0123", environ_base={"REMOTE_ADDR": "127.0.0.2"}).status_code == 303
+    # From the guessing address not even the right key is looked at until the minute passes.
+    client.delete_cookie("ticketdash_access")  # the one 127.0.0.2 got
+    assert client.get("/?key=the-right-kiosk-key-0123").status_code == 429
+    assert client.get("/api/board", headers={"Authorization": "Bearer the-right-kiosk-key-0123"}).status_code == 429
 
 
 @pytest.mark.parametrize("host, status", [
