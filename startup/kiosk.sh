@@ -33,6 +33,9 @@ elif [ "$URL" != "$SHOWN" ]; then
 fi
 BROWSER="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
 [ -n "$BROWSER" ] || { echo "kiosk.sh: install chromium (sudo apt-get install chromium)" >&2; exit 1; }
+if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+    echo "kiosk.sh: Chinese, Japanese and Korean names will show as boxes: sudo apt-get install fonts-noto-core fonts-noto-cjk" >&2
+fi
 PROFILE="${XDG_CONFIG_HOME:-$HOME/.config}/ticketdash-kiosk"
 mkdir -p "$PROFILE"
 chmod 0700 "$PROFILE"   # the waiting page ends holding the URL, key included

@@ -13,7 +13,17 @@ function learnStates(vocabulary) {
 }
 const BREACHED = new Set(["fr_overdue", "overdue"]);
 const CALM = new Set(["ok", "paused"]);
-const ROW_FONT = { max: 40, min: 24 }; // px at the wall: readable from 5 m, never below 24
+// Row text at the wall: from 40 px down to the floor, 28 px at 1080p (the CSS --floor), read from 5 m.
+const floorPx = () => Math.max(18, innerHeight * 0.026);
+// The grid: each column's head and width in em of the row text; the subject takes the rest, at least 40 %.
+const COLUMNS = {
+  id: ["Ticket", 5], state: ["State", 8.1], due: ["Due", 9], subject: ["Subject", 0], prio: ["Prio", 5.6],
+  agent: ["Agent", 7], requester: ["Requester", 7], status: ["Status", 6.6],
+};
+const MULTI_ID = 8; // the id column with a helpdesk's label
+let shown = Object.keys(COLUMNS); // the columns on screen now
+const DROP_ORDER = ["status", "requester", "prio"];
+const SUBJECT_SHARE = 0.4;
 
 const body = document.body;
 const refreshMs = Math.max(500, Number(body.dataset.refresh || 2) * 1000);
@@ -49,7 +59,7 @@ function timeLeft(ms) {
   const hours = Math.floor(s / 3600), minutes = Math.floor((s % 3600) / 60);
   let text;
   if (s >= 2 * 86400) text = `${Math.floor(s / 86400)} days`;
-  else if (hours >= 1) text = `${hours} h ${minutes} min`;
+  else if (hours >= 1) text = minutes ? `${hours} h ${minutes} min` : `${hours} h`;
   else if (minutes >= 1) text = late ? `${minutes} min` : `${minutes} min ${pad(s % 60)} s`;
   else text = `${s} s`;
   return late ? `${text} late` : `in ${text}`;
@@ -64,13 +74,81 @@ function age(iso) {
   return `${Math.floor(s / 86400)} days`;
 }
 
-// "Ada Lovelace" -> "Ada L.": shortened at a word, never cut mid-word.
-function shortName(name) {
-  if (!name) return "";
-  const words = name.trim().split(/\s+/);
-  const last = words[words.length - 1];
-  if (words.length < 2 || /^\d/.test(last)) return name.trim(); // "Requester 2900…" stays whole
-  return `${words[0]} ${Array.from(last)[0]}.`;
+// Names. One a person wrote in config/ is final. Others are shortened only when they do not fit
+// their column, at a word, never inside brackets, titles or suffixes, never in right-to-left or CJK
+// scripts (a letter of those is not an initial), and only to a form no other name on screen has.
+const TITLES = /^(dr|mr|mrs|ms|mx|prof|sir|dame)\.?$/i;
+const SUFFIXES = /^(jr|sr|ii|iii|iv|phd|md|esq)\.?$/i;
+const PARTICLES = new Set(["van", "von", "de", "der", "den", "da", "di", "du", "del", "della", "la", "le", "ten", "ter", "bin", "al", "dos", "das"]);
+const WHOLE = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]/;
+
+// Every acceptable form of a name, in order of preference: "Bob Smith Jr." .. "Bob S. Jr.", "Bob Sm. Jr.", "Bob".
+function nameForms(name) {
+  const full = name.trim().replace(/\s+/g, " ");
+  if (WHOLE.test(full) || /(^|\s)\d+$/.test(full)) return [full]; // "Requester 2900…" stays whole too
+  const forms = [full];
+  const add = (...words) => { const form = words.join(" "); if (!forms.includes(form)) forms.push(form); };
+  const words = (full.match(/\([^)]*\)?|\[[^\]]*\]?|\S+/g) || []).filter((w) => !/^[([]/.test(w));
+  const titles = [];
+  while (words.length > 1 && TITLES.test(words[0])) titles.push(words.shift());
+  const suffixes = [];
+  while (words.length > 1 && SUFFIXES.test(words[words.length - 1].replace(/,$/, ""))) suffixes.unshift(words.pop());
+  if (!words.length) return forms;
+  const [given, ...rest] = words;
+  add(...titles, ...words, ...suffixes); // without what the brackets say
+  if (rest.length) {
+    let i = rest.length - 2;
+    while (i >= 0 && PARTICLES.has(rest[i].toLowerCase())) i--;
+    const family = rest.slice(i + 1);
+    const last = family[family.length - 1];
+    // "Carol from Accounts" is a description, not a family name: no initials for it.
+    if (rest.slice(0, i + 1).concat([last]).every((w) => /^\p{Lu}/u.test(w))) {
+      add(...titles, given, ...family, ...suffixes); // middle names dropped
+      const letters = Array.from(last.replace(/[.,]+$/, ""));
+      for (let n = 1; n <= Math.min(3, letters.length - 1); n++) { // "Anna Sm." only where "Anna S." is taken
+        add(...titles, given, ...family.slice(0, -1), letters.slice(0, n).join("") + ".", ...suffixes);
+      }
+    }
+  }
+  add(...titles, given);
+  return forms;
+}
+
+// Each name's form on this screen: the first that fits and that no other name shown could have;
+// else the shortest such, which the column ellipsizes.
+function shortNames(names, final, fits) {
+  const forms = new Map([...names].map((n) => [n, final.has(n) ? [n] : nameForms(n)]));
+  const owners = new Map();
+  for (const [n, list] of forms) for (const f of list) owners.set(f, (owners.get(f) || new Set()).add(n));
+  const chosen = new Map();
+  for (const [n, list] of forms) {
+    const unique = list.filter((f) => owners.get(f).size === 1);
+    const shortest = unique.reduce((a, b) => (b.length < a.length ? b : a), n);
+    chosen.set(n, unique.find(fits) || shortest);
+  }
+  return chosen;
+}
+
+let measure = null;
+// The agent and requester columns' names for the rows about to be shown, at the current text size.
+function columnNames(rows) {
+  const style = getComputedStyle($("sections"));
+  const font = parseFloat(style.fontSize);
+  measure = measure || document.createElement("canvas").getContext("2d");
+  measure.font = `${font}px ${style.fontFamily}`;
+  const room = (COLUMNS.agent[1] - 0.7) * font; // the column less its padding
+  const fits = (text) => measure.measureText(text).width <= room;
+  const names = {};
+  for (const column of ["agent", "requester"]) {
+    const shown = new Set(), final = new Set();
+    for (const t of rows) {
+      if (!t[column]) continue;
+      shown.add(t[column]);
+      if (t[`${column}_as_written`]) final.add(t[column]);
+    }
+    names[column] = shortNames(shown, final, fits);
+  }
+  return names;
 }
 
 function safeUrl(url) {
@@ -84,7 +162,7 @@ function stateBadge(state) {
   return span;
 }
 
-function row(t) {
+function row(t, names) {
   const tr = el("tr", `state-${t.state} prio-${t.priority}`);
   tr.dataset.id = t.id;
   if (t.helpdesk) tr.dataset.helpdesk = t.helpdesk;
@@ -104,7 +182,7 @@ function row(t) {
   state.append(stateBadge(t.state));
   if (t.ack) { // someone is on it: said on the row, the state itself unchanged
     tr.classList.add("acked");
-    const on = el("span", "ack", `on it: ${shortName(t.ack.by)} since ${new Date(t.ack.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`);
+    const on = el("span", "ack", `on it: ${t.ack.by} since ${new Date(t.ack.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`);
     on.title = `${t.ack.by} until ${new Date(t.ack.until).toLocaleString()}` + (t.ack.note ? `: ${t.ack.note}` : "");
     state.append(" ", on);
   }
@@ -115,18 +193,20 @@ function row(t) {
     due.dataset.due = t.due_at;
     due.title = (t.due_kind === "first_response" ? "First response due " : "Resolution due ") + new Date(t.due_at).toLocaleString();
   }
-  const subject = el("td", "subject", t.subject);
+  const subject = el("td", "subject");
+  subject.append(el("span", null, t.subject));
   subject.title = t.subject + (t.excerpt ? "\n\n" + t.excerpt : "");
   const prio = el("td", "prio");
   if (t.priority_name) {
     const badge = el("span", "prio-badge", t.priority_name);
     prio.append(badge);
   }
-  const agent = el("td", "agent", t.agent ? shortName(t.agent) : "Unassigned");
+  const agent = el("td", "agent", t.agent ? names.agent.get(t.agent) || t.agent : "Unassigned");
   agent.title = t.agent || "Unassigned";
-  const requester = el("td", "requester", shortName(t.requester));
+  const requester = el("td", "requester", t.requester ? names.requester.get(t.requester) || t.requester : "");
   requester.title = t.requester || "";
-  tr.append(idCell, state, due, subject, prio, agent, requester, el("td", "status", t.status_name));
+  const cells = { id: idCell, state, due, subject, prio, agent, requester, status: el("td", "status", t.status_name) };
+  tr.append(...shown.map((column) => cells[column]));
   return tr;
 }
 
@@ -197,7 +277,7 @@ async function signedIn() {
 function line(className, text) {
   const tr = el("tr", className);
   const td = el("td", null, text);
-  td.colSpan = 8;
+  td.colSpan = shown.length;
   tr.append(td);
   return tr;
 }
@@ -214,27 +294,27 @@ function renderCounts(counts) {
   $("counts").replaceChildren(...items);
 }
 
-// What each section shows: every row when they fit; else calm rows fold into one line, and what
-// still does not fit pages through in place, the breached rows staying put. When even the breaches
-// do not fit, breaches come first, always: only breached rows are shown, paging among themselves,
-// and everything else folds into a line that names what it holds.
+// What each section shows, and how much had to give (level): 0 every row; 1 calm rows fold into
+// one line; 2 what still does not fit pages through in place, the breached rows staying put;
+// 3 even the breaches do not fit: breaches come first, always, only breached rows are shown,
+// paging among themselves, and everything else folds into a line that names what it holds.
 function plan(sections, capacity, pageIndex) {
   const all = sections.map((s) => ({ section: s, rows: s.tickets, fold: [], page: null }));
-  const total = all.reduce((n, p) => n + Math.max(1, p.rows.length), 0);
-  if (total <= capacity) return all;
+  const total = sections.reduce((n, s) => n + s.tickets.length, 0);
+  if (total <= capacity) return { level: 0, all };
   for (const p of all) {
     p.fold = p.section.tickets.filter((t) => CALM.has(t.state));
     p.rows = p.section.tickets.filter((t) => !CALM.has(t.state));
   }
-  const need = all.reduce((n, p) => n + Math.max(1, p.rows.length + (p.fold.length ? 1 : 0)), 0);
-  if (need <= capacity) return all;
+  const need = all.reduce((n, p) => n + p.rows.length + (p.fold.length ? 1 : 0), 0);
+  if (need <= capacity) return { level: 1, all };
   const breached = all.map((p) => p.rows.filter((t) => BREACHED.has(t.state)));
-  const lines = all.reduce((n, p) => n + (p.fold.length ? 1 : 0) + 1, 0);
+  const lines = all.reduce((n, p) => n + (p.section.tickets.length ? 2 : 0), 0); // a fold and a pager each
   if (breached.reduce((n, r) => n + r.length, 0) + lines > capacity) {
     all.forEach((p) => { p.fold = p.section.tickets.filter((t) => !BREACHED.has(t.state)); });
-    return paged(all, all.map(() => []), breached, capacity, pageIndex);
+    return { level: 3, all: paged(all, all.map(() => []), breached, capacity, pageIndex) };
   }
-  return paged(all, breached, all.map((p) => p.rows.filter((t) => !BREACHED.has(t.state))), capacity, pageIndex);
+  return { level: 2, all: paged(all, breached, all.map((p) => p.rows.filter((t) => !BREACHED.has(t.state))), capacity, pageIndex) };
 }
 
 // Each section keeps its *pinned* rows and pages through its *rest* in the room that is left.
@@ -242,8 +322,15 @@ function paged(all, pinned, rest, capacity, pageIndex) {
   const fixed = all.reduce((n, p, i) => n + pinned[i].length + (p.fold.length ? 1 : 0) + (rest[i].length ? 1 : 0), 0);
   const spare = Math.max(0, capacity - fixed);
   const wanted = rest.reduce((n, r) => n + r.length, 0) || 1;
+  const shares = rest.map((r) => Math.min(r.length, Math.max(r.length ? 1 : 0, Math.floor(spare * r.length / wanted))));
+  let left = spare - shares.reduce((n, k) => n + k, 0);
+  for (let i = 0; i < rest.length && left > 0; i++) { // what rounding left over goes to the first that can use it
+    const more = Math.min(left, rest[i].length - shares[i]);
+    shares[i] += more;
+    left -= more;
+  }
   all.forEach((p, i) => {
-    const share = Math.min(rest[i].length, Math.max(rest[i].length ? 1 : 0, Math.floor(spare * rest[i].length / wanted)));
+    const share = shares[i];
     const pages = share ? Math.ceil(rest[i].length / share) : 1;
     const index = pageIndex % pages;
     const start = Math.min(index * share, rest[i].length - share); // the last page is full too
@@ -263,27 +350,33 @@ function foldText(tickets) {
   return `+ ${parts.join(", ")}`;
 }
 
-function renderSections(sections, planned) {
+// One grid for every section: the column heads once, on the first table; an empty section is its heading.
+function renderSections(planned) {
   const template = $("section-template");
+  const font = parseFloat(getComputedStyle($("sections")).fontSize);
+  const multi = planned.some((p) => p.section.tickets.some((t) => t.helpdesk));
+  const names = columnNames(planned.flatMap((p) => p.rows));
+  let headed = false;
   const nodes = planned.map(({ section, rows, fold, page }) => {
     const node = template.content.firstElementChild.cloneNode(true);
     node.dataset.section = section.key;
     node.querySelector(".section-title").textContent = section.title;
     const parts = Object.entries(section.counts).map(([state, n]) => `${n} ${(STATES[state] || { word: state }).word.toLowerCase()}`);
-    node.querySelector(".section-count").textContent = `(${section.tickets.length}${parts.length ? ": " + parts.join(", ") : ""})`;
+    node.querySelector(".section-count").textContent = section.tickets.length
+      ? `(${section.tickets.length}${parts.length ? ": " + parts.join(", ") : ""})` : "· none";
     node.querySelector(".section-page").textContent = page ? `page ${page.index + 1} of ${page.pages}` : "";
-    const tbody = node.querySelector("tbody");
     if (section.tickets.length === 0) {
-      const tr = line("", "Nothing here");
-      tr.firstChild.className = "empty";
-      tbody.append(tr);
-    } else {
-      const fragment = document.createDocumentFragment();
-      for (const t of rows) fragment.append(row(t));
-      if (page) fragment.append(line("pager", `+ ${page.hidden} more, page ${page.index + 1} of ${page.pages}`));
-      if (fold.length) fragment.append(line("fold", foldText(fold)));
-      tbody.append(fragment);
+      node.classList.add("empty");
+      node.querySelector("table").remove();
+      return node;
     }
+    node.querySelector("table").prepend(...grid(font, multi, !headed));
+    headed = true;
+    const fragment = document.createDocumentFragment();
+    for (const t of rows) fragment.append(row(t, names));
+    if (page) fragment.append(line("pager", `+ ${page.hidden} more, page ${page.index + 1} of ${page.pages}`));
+    if (fold.length) fragment.append(line("fold", foldText(fold)));
+    node.querySelector("tbody").append(fragment);
     return node;
   });
   $("sections").replaceChildren(...nodes);
@@ -295,39 +388,91 @@ function used(box) {
   return last ? last.getBoundingClientRect().bottom - box.getBoundingClientRect().top : 0;
 }
 
-// Wall density: the largest row text (40 px down to 24 px) at which the plan fits the screen.
+// A table's columns (fixed widths: every section's edges line up) and, on the first, their heads.
+function grid(font, multi, heads) {
+  const colgroup = el("colgroup");
+  const tr = el("tr");
+  for (const column of shown) {
+    const col = el("col", column);
+    const em = column === "id" && multi ? MULTI_ID : COLUMNS[column][1];
+    if (em) col.style.width = `${em * font}px`;
+    colgroup.append(col);
+    tr.append(el("th", column, COLUMNS[column][0]));
+  }
+  if (!heads) return [colgroup];
+  const thead = el("thead");
+  thead.append(tr);
+  return [colgroup, thead];
+}
+
+// The columns shown at this text size: Status, then Requester, then Prio make way while the subject
+// would get less than its share; and the share it gets.
+function columns(font, width, multi) {
+  const em = (column) => (column === "id" && multi ? MULTI_ID : COLUMNS[column][1]);
+  const keep = Object.keys(COLUMNS);
+  let fixed = keep.reduce((n, column) => n + em(column), 0) * font;
+  for (const column of DROP_ORDER) {
+    if (width - fixed >= SUBJECT_SHARE * width) break;
+    keep.splice(keep.indexOf(column), 1);
+    fixed -= em(column) * font;
+  }
+  return { keep, share: (width - fixed) / width };
+}
+
+// Wall density: the largest row text, from 40 px down to the floor, that needs no more folding or
+// paging than the floor does: a folded board uses the screen too. Few rows wrap their subjects.
 function layout() {
   if (!board) return;
   const sections = board.sections;
   const wall = document.documentElement.dataset.density === "wall";
   const pageIndex = Math.floor(Date.now() / pageMs);
   const box = $("sections");
+  const multi = sections.some((s) => s.tickets.some((t) => t.helpdesk));
+  box.classList.remove("wrap");
+  const everything = sections.map((s) => ({ section: s, rows: s.tickets, fold: [], page: null }));
   if (!wall) {
     document.documentElement.style.removeProperty("--row-font");
-    renderSections(sections, sections.map((s) => ({ section: s, rows: s.tickets, fold: [], page: null })));
+    shown = columns(parseFloat(getComputedStyle(box).fontSize), box.clientWidth, multi).keep;
+    renderSections(everything);
     tick();
     return;
   }
-  // Measure, do not guess: one row per section shows what a row and a section's head cost at a size.
+  // Measure, do not guess: one row per section shows what a row and the heads cost at a size.
   const sample = sections.map((s) => ({ section: s, rows: s.tickets.slice(0, 1), fold: [], page: null }));
-  const total = sections.reduce((n, s) => n + Math.max(1, s.tickets.length), 0);
-  let font = ROW_FONT.min;
-  let capacity = sections.length;
-  for (let size = ROW_FONT.max; size >= ROW_FONT.min; size -= 2) {
+  const setSize = (size) => {
     document.documentElement.style.setProperty("--row-font", `${size}px`);
-    renderSections(sections, sample);
+    shown = columns(size, box.clientWidth, multi).keep;
+  };
+  const trial = (size) => {
+    setSize(size);
+    renderSections(sample);
     const first = box.querySelector("tbody tr");
     const rowHeight = first ? first.getBoundingClientRect().height : size * 1.5;
     const heads = used(box) - box.querySelectorAll("tbody tr").length * rowHeight;
-    font = size;
-    capacity = Math.max(sections.length, Math.floor((box.clientHeight - heads) / rowHeight));
-    if (total <= capacity) break; // the largest size at which every row fits
+    const capacity = Math.max(sections.length, Math.floor((box.clientHeight - heads) / rowHeight));
+    return { size, capacity, level: plan(sections, capacity, pageIndex).level };
+  };
+  const floor = floorPx();
+  let chosen = trial(floor);
+  if (chosen.level < 2) { // paging wants the most rows a frame: the floor
+    for (let size = Math.round(floor * 40 / 28); size > floor; size -= 2) {
+      if (columns(size, box.clientWidth, multi).share < SUBJECT_SHARE) continue;
+      const tried = trial(size);
+      if (tried.level <= chosen.level) { chosen = tried; break; }
+    }
   }
-  document.documentElement.style.setProperty("--row-font", `${font}px`);
-  renderSections(sections, plan(sections, capacity, pageIndex));
+  setSize(chosen.size);
+  let capacity = chosen.capacity;
+  let planned = plan(sections, capacity, pageIndex);
+  renderSections(planned.all);
   for (let tries = 0; tries < 20 && used(box) > box.clientHeight + 1 && capacity > sections.length; tries++) {
     capacity -= 1; // rounding, wrapped headings: give back a row until it fits
-    renderSections(sections, plan(sections, capacity, pageIndex));
+    planned = plan(sections, capacity, pageIndex);
+    renderSections(planned.all);
+  }
+  if (planned.level === 0) { // room to spare: whole subjects, on two lines
+    box.classList.add("wrap");
+    if (used(box) > box.clientHeight + 1) box.classList.remove("wrap");
   }
   tick();
 }
@@ -418,6 +563,7 @@ function tick() {
   const breached = $("breached");
   const blind = !board.data_as_of; // no good data yet: no number at all, never a calm "0"
   breached.dataset.count = lost ? "offline" : blind ? "none" : String(board.breached);
+  breached.dataset.worst = board.counts.fr_overdue ? "fr_overdue" : "overdue";
   $("breached-count").textContent = lost ? "?" : blind ? "\u2014" : String(board.breached);
   body.classList.toggle("doubt", lost || board.stale); // doubt looks like doubt from across the room
   $("breached-label").textContent = lost ? "Offline: cannot reach the server" : blind ? "No data yet"
@@ -535,6 +681,12 @@ document.addEventListener("DOMContentLoaded", () => {
     params.set("view", event.target.value);
     location.search = params.toString();
   });
+  // The rows' room changes with the header, banners and footer too: lay out again when it does.
+  let room = null;
+  new ResizeObserver(() => {
+    const height = $("sections").clientHeight;
+    if (height !== room) { room = height; layout(); }
+  }).observe($("sections"));
   window.addEventListener("resize", layout);
   $("sections").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-act]");

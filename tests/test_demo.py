@@ -98,3 +98,20 @@ def test_the_demo_reads_like_a_real_helpdesk_and_holds_fr_overdue_long_enough(tm
     assert fr_overdue >= 60  # a visitor sees the worst state, not a 25-second flash
     for text in texts | set(AGENTS.values()) | set(REQUESTERS.values()):
         assert not set(text) & set("<>\u202a\u202b\u202c\u202d\u202e"), text
+
+
+def test_the_demo_resolves_tickets_so_its_weekly_summary_has_figures(tmp_path: Path) -> None:
+    from ticketdash import summary
+
+    config = configuration.load(ROOT / "config" / "demo.toml", environ={})
+    clock = SimulatedTime()
+    store = TicketStore(tmp_path)
+    watcher = Watcher(config, store, DemoSource(clock=clock, sleep=clock.sleep), clock=clock)
+    start = clock.now
+    while clock.now - start < timedelta(minutes=6):
+        watcher.run_cycle()
+        clock.sleep(config.watcher.interval)
+    week = summary.weekly([store], clock.now)
+    assert week.closed >= 3 and week.resolution[0] is not None and week.breaches >= 1
+    assert not any(t["age"] == "0 days" for t in week.oldest)  # a new ticket is minutes old
+    assert week.oldest[0]["age"] == "3 days"  # the printer ticket, the oldest open one

@@ -25,6 +25,7 @@ from ticketdash import rules, timefmt
 from ticketdash.acks import Ack
 from ticketdash.config import Config
 from ticketdash.live import Folders, FolderView
+from ticketdash.names import written
 from ticketdash.states import BREACHED, SEVERITY_OF_TICKET, TICKET_STATES
 from ticketdash.store import is_id
 from ticketdash.ticket import Desk, Ticket
@@ -291,7 +292,9 @@ class Judge:
             "type": t.type,
             "agent": _person(names.get("agents", {}), t.agent_id, None),
             "agent_id": t.agent_id,
+            "agent_as_written": t.agent_id in names.get(written("agents"), {}),
             "requester": _person(names.get("requesters", {}), t.requester_id, "Requester"),
+            "requester_as_written": t.requester_id in names.get(written("requesters"), {}),
             "group": _person(names.get("groups", {}), t.group_id, None),
             "group_id": t.group_id,
             "state": verdict.state,

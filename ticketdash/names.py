@@ -70,12 +70,20 @@ def write_discovered(folder: Path, kind: str, names: Names) -> bool:
     return True
 
 
+def written(kind: str) -> str:
+    """The key under which :func:`load` keeps what the person's file says alone: a name someone
+    wrote is shown as written, never shortened."""
+    return f"{kind}:written"
+
+
 def load(discovered: Path, person: Path) -> dict[str, Names]:
-    """Every kind's names: discovered ones, overridden by the person's files."""
+    """Every kind's names: discovered ones, overridden by the person's files (also kept apart)."""
     result = {}
     for kind in KINDS:
         names = dict(DEFAULT_STATUSES) if kind == "statuses" else {}
         names.update(read_file(discovered / f"{kind}.txt"))
-        names.update(read_file(person / f"{kind}.txt"))
+        chosen = read_file(person / f"{kind}.txt")
+        names.update(chosen)
         result[kind] = names
+        result[written(kind)] = chosen
     return result

@@ -70,7 +70,8 @@ def weekly(stores: Sequence[TicketStore], now: datetime, policy: Policy = DEFAUL
     oldest = sorted((t for t in active if t.created_at), key=lambda t: (t.created_at, t.key))[:5]
     result.oldest = [{"id": t.id, "helpdesk": t.helpdesk or None, "subject": t.subject,
                       "created_at": timefmt.format(t.created_at),
-                      "age_days": (now - t.created_at).days} for t in oldest]  # type: ignore[operator]
+                      "age_days": (now - t.created_at).days,  # type: ignore[operator]
+                      "age": age((now - t.created_at).total_seconds())} for t in oldest]  # type: ignore[operator]
     return result
 
 
@@ -123,6 +124,14 @@ def duration(seconds: float | None) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
+def age(seconds: float) -> str:
+    """How old a ticket is: in days from the first day on, else as a duration ("3 h 20 min", never "0 days")."""
+    days = int(seconds // 86400)
+    if days >= 1:
+        return f"{days} day" if days == 1 else f"{days} days"
+    return duration(seconds)
+
+
 def text(summary: Summary, clean: Any = str) -> tuple[str, str]:
     """(title, body) of the weekly message, plain text."""
     change = summary.breaches - summary.breaches_before
@@ -136,7 +145,7 @@ def text(summary: Summary, clean: Any = str) -> tuple[str, str]:
     ]
     if summary.oldest:
         lines.append("Oldest open tickets:")
-        lines += [f"- {t['helpdesk'] + ' ' if t['helpdesk'] else ''}#{t['id']} ({t['age_days']} days): "
+        lines += [f"- {t['helpdesk'] + ' ' if t['helpdesk'] else ''}#{t['id']} ({t['age']}): "
                   f"{clean(t['subject'])}" for t in summary.oldest]
     week = f"{summary.start.astimezone():%d %b} - {summary.end.astimezone():%d %b}"
     return f"Weekly summary {week}", "\n".join(lines)

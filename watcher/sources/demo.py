@@ -132,14 +132,14 @@ class DemoSource:
         self.round, self.fired, self.hung = number, set(), False
         day = timedelta(days=1)
         self._put(101, "Laptop fan is very loud", now, kind="Service Request", requester=2001, agent=1001,
-                  due=now + 3 * day, responded=now - timedelta(hours=1))
+                  due=now + 3 * day, responded=now - timedelta(hours=1), age=day)
         self._put(102, "Printer on the 3rd floor jams on every job", now, requester=2004,
-                  agent=1002, status=3, due=now + 2 * day, responded=now - timedelta(hours=2))
+                  agent=1002, status=3, due=now + 2 * day, responded=now - timedelta(hours=2), age=3 * day)
         self._put(103, "VPN drops every 10 minutes", now, requester=2003,
-                  agent=1003, status=6, due=now + 4 * day, responded=now - timedelta(hours=5))
+                  agent=1003, status=6, due=now + 4 * day, responded=now - timedelta(hours=5), age=2 * day)
         self._put(104, "New starter on Monday: laptop, e-mail and building pass for \u0633\u0627\u0631\u0627 Haddad", now,
                   kind="Service Request", priority=1, requester=2005, agent=None, due=now + 5 * day,
-                  responded=now - timedelta(minutes=30))
+                  responded=now - timedelta(minutes=30), age=timedelta(hours=3))
 
     def _events(self) -> list[tuple[float, Callable[[datetime], None]]]:
         base = 1000 + 10 * self.round
@@ -165,13 +165,14 @@ class DemoSource:
 
     def _put(self, ticket_id: int, subject: str, now: datetime, *, kind: str = "Incident", status: int = 2,
              priority: int = 2, requester: int, agent: int | None, group: int = 3001,
-             fr_due: datetime | None = None, due: datetime, responded: datetime | None = None) -> None:
+             fr_due: datetime | None = None, due: datetime, responded: datetime | None = None,
+             age: timedelta = timedelta()) -> None:
         stamp = timefmt.format(now)
         self.store[ticket_id] = {
             "id": ticket_id, "subject": subject, "type": kind, "status": status, "priority": priority,
             "description_text": f"{subject}\n\nSent from the demo helpdesk.",
             "requester_id": requester, "responder_id": agent, "group_id": group, "workspace_id": 2,
-            "source": 1, "deleted": False, "spam": False, "created_at": stamp, "updated_at": stamp,
+            "source": 1, "deleted": False, "spam": False, "created_at": timefmt.format(now - age), "updated_at": stamp,
             "fr_due_by": timefmt.format(fr_due or now + timedelta(hours=1)), "due_by": timefmt.format(due),
             "fr_escalated": False, "is_escalated": False,
             "stats": {
@@ -183,7 +184,12 @@ class DemoSource:
 
     def _set(self, ticket_id: int, now: datetime, **fields: Any) -> None:
         if ticket_id in self.store:
-            self.store[ticket_id].update(fields, updated_at=timefmt.format(now))
+            ticket = self.store[ticket_id]
+            ticket.update(fields, updated_at=timefmt.format(now))
+            if ticket["status"] in self.done:  # resolved: the weekly summary counts it and its time
+                ticket["stats"]["resolved_at"] = ticket["stats"]["resolved_at"] or timefmt.format(now)
+                if ticket["status"] == 5:
+                    ticket["stats"]["closed_at"] = timefmt.format(now)
 
     def _reply(self, ticket_id: int, now: datetime) -> None:
         """The customer writes back: the ticket waits on an agent again."""
