@@ -162,7 +162,7 @@ class Alerts(WakeLoop):
                  verdict: Verdict) -> tuple[str, str] | None:
         if row is None:  # the board: is the wall blind?
             if state in route.states:
-                return messages.board_message(state, verdict.reason)
+                return messages.board_message(state, verdict.reason, age=verdict.data_age_seconds())
             if route.recovered and previous in route.states and state == "ok":
                 return messages.board_message(state, "", recovered=True)
             return None

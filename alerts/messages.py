@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from ticketdash.board import PRIORITY_NAMES, Row
 from ticketdash.states import WORDS
+from ticketdash.summary import duration
 from ticketdash.text import one_line
 
 _MENTION = re.compile(r"(?<![\w.+-])@(?=\w)")  # @everyone, @here, @channel, @all, @name; not a@b.example
@@ -78,11 +79,13 @@ def ack_message(row: Row) -> tuple[str, str]:
     return f"{who} is on {name(row)}: {subject}", "\n".join(lines)
 
 
-def board_message(state: str, reason: str, recovered: bool = False) -> tuple[str, str]:
+def board_message(state: str, reason: str, recovered: bool = False, age: float | None = None) -> tuple[str, str]:
+    """The wall going blind (or seeing again); *age*: how old the last good data is, in seconds."""
     if recovered:
         return "The wall sees again", "The ticket data is current again: the wall and the light are truthful."
     title = f"The wall is blind: {WORDS.get(state, state)}"
-    body = (f"The wall cannot show current ticket data ({state}): {clean(reason, 300)}.\n"
+    last = f" The last good data is {duration(age)} old." if age is not None else ""
+    body = (f"The wall cannot show current ticket data ({state}): {clean(reason, 300)}.{last}\n"
             "Until this is fixed, breaches may go unseen on the wall and the desk light.")
     return title, body
 

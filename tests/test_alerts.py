@@ -190,7 +190,7 @@ def test_stale_data_says_the_wall_is_blind_once_and_recovers(site: Site, receive
     step(daemon)
     step(daemon)
     (blind,) = receiver.messages()
-    assert blind["title"] == "The wall is blind: Stale" and "the data is 30 min" in blind["message"]
+    assert blind["title"] == "The wall is blind: Stale" and "The last good data is 30 min old" in blind["message"]
     write_heartbeat(site.tickets)
     step(daemon)
     assert [m["title"] for m in receiver.messages()][1:] == ["The wall sees again"]

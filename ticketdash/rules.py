@@ -124,9 +124,9 @@ def data_health(heartbeat: Mapping[str, Any] | None, now: datetime,
         return ("stale", f"the data is dated {timefmt.format(success)}, in the future: the clock looks wrong",
                 success - CLOCK_SKEW)
     age = (now - success).total_seconds()
-    if age > stale_after:
-        minutes, seconds = divmod(int(age), 60)
-        return "stale", f"the data is {minutes} min {seconds} s old", None
+    if age > stale_after:  # no age in the words: they are kept while they hold, and readers count the age live
+        limit = f"{stale_after / 60:g} min" if stale_after >= 120 else f"{stale_after:g} s"
+        return "stale", f"no good sync for more than {limit}", None
     return "ok", "", success + timedelta(seconds=stale_after)
 
 
