@@ -14,7 +14,7 @@ from ticketdash import cli
 from ticketdash import logs
 from ticketdash.daemon import on_stop
 from ticketdash.owner import Taken, claim
-from blinky.daemon import Blinky, FolderSource, RemoteSource
+from blinky.daemon import Blinky, FolderSource, Lamp, RemoteSource, part_of
 from blinky.device import PRODUCT_ID, VENDOR_ID, Lights, load_hid
 from blinky.mqtt import MqttOutput
 
@@ -24,7 +24,8 @@ logger = logging.getLogger("blinky")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m blinky", description="Show the worst SLA state on a Luxafor.")
     parser.add_argument("--once", action="store_true", help="set the light once and exit")
-    parser.add_argument("--list", action="store_true", help="list the Luxafor lights plugged in and exit")
+    parser.add_argument("--list", action="store_true", help="list the Luxafor lights plugged in, with their USB ports, "
+                        "and exit")
     args, config = cli.command_line(parser, argv)
     b = config.blinky
     hid = load_hid() if b.device != "simulated" else None
@@ -32,22 +33,37 @@ def main(argv: list[str] | None = None) -> int:
         print(f'{config.path}: [blinky] device: "luxafor" needs the hidapi package', file=sys.stderr)
         return 2
     lights = Lights(hid, b.path.encode() if b.path else None) if hid is not None else None
+    lamps = [Lamp(light.name, part_of(config, light),
+                  Lights(hid, port=None if light.port == "auto" else light.port) if hid is not None else None,
+                  None if light.port == "auto" else light.port) for light in config.lights]
     source = RemoteSource(config) if b.remote_url else FolderSource(config, config.all_views[b.view], b.agent or None)
     output = MqttOutput(config) if config.mqtt.host and not (args.list or args.once) else None
-    blinky = Blinky(config, source, lights, mqtt=output)
+    blinky = Blinky(config, source, lights, mqtt=output, lamps=lamps)
     logs.setup(config.logging.level, (config.api_key, config.access_key))
 
     if args.list:
         found = lights.listing() if lights else []
+        owners = {light.port: light.name for light in config.lights}
         for info in found:
-            print(f"{info['path']!r}  {info.get('product_string') or 'Luxafor'}")
+            owner = owners.get(info["port"]) or (config.lights[0].name if len(config.lights) == 1
+                                                 and config.lights[0].port == "auto" else "")
+            print(f"port {info['port'] or '?':<10} {info.get('product_string') or 'Luxafor':<20} {info['path']!r}"
+                  + (f"  light {owner!r}" if owner else ""))
+        for light in config.lights:
+            if light.port != "auto" and light.port not in {info["port"] for info in found}:
+                print(f"port {light.port:<10} (nothing plugged in)  light {light.name!r}")
         if not found:
             print(nothing_found(b.device, lights is not None))
         return 0
     try:  # before touching anything: a second copy leaves the first one's light and file alone
         held = [claim("blinky", f"the status file {b.status_file}")]
-        if lights is not None:
-            held.append(claim("blinky", f"the light {b.path}" if b.path else "the Luxafor lights of this machine"))
+        for lamp in blinky.lamps:
+            if lamp.lights is None:
+                continue
+            if lamp.port:
+                held.append(claim("blinky", f"the light at USB port {lamp.port}"))
+            else:
+                held.append(claim("blinky", f"the light {b.path}" if b.path else "the Luxafor lights of this machine"))
     except Taken as error:
         print(f"{config.path}: [blinky]: {error}; stop it first (systemctl stop blinky)", file=sys.stderr)
         return 2
@@ -59,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     on_stop(blinky.stop)
     where = b.remote_url or str(config.paths.tickets)
-    logger.info("following %s with %s%s", where, "a Luxafor" if lights else "a simulated light",
+    driven = (f"{len(lamps)} lights" if len(lamps) > 1 else "a Luxafor") if hid is not None else "a simulated light"
+    logger.info("following %s with %s%s", where, driven,
                 f", and Home Assistant through MQTT at {config.mqtt.host}:{config.mqtt.port}" if output else "")
     if output is not None:
         output.start()

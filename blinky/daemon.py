@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, NamedTuple, Protocol
 
 import requests
 
 from ticketdash import states, timefmt
 from ticketdash.board import LiveBoard
 from ticketdash.config import Config
-from ticketdash.settings import ViewSettings
+from ticketdash.settings import LightSettings, ViewSettings
+from ticketdash.ticket import Ticket
 from ticketdash.daemon import WakeLoop, write_status
 from ticketdash.timefmt import in_quiet_hours
 from ticketdash.lights import OFF, Effect
@@ -41,20 +42,38 @@ class Decision:
     figures: Figures | None = None  # the board's counts, for Home Assistant
 
 
+class Part(NamedTuple):
+    """What one light follows: the tickets it keeps, and the agent it names (for an unknown id: error)."""
+    keep: Callable[[Ticket], bool]
+    agent: int | None
+
+
+def part_of(config: Config, light: LightSettings) -> Part:
+    """A ``[[blinky.lights]]`` table's part of the board: its view, agent, helpdesk, wall, all at once."""
+    views = config.all_views
+    wall = [views[slug] for slug in config.walls[light.wall].views] if light.wall else []
+    view, agent = views[light.view], light.agent or None
+
+    def keep(ticket: Ticket) -> bool:
+        return (view.matches(ticket, agent) and (not light.helpdesk or ticket.helpdesk == light.helpdesk)
+                and (not wall or any(v.matches(ticket) for v in wall)))
+    return Part(keep, agent)
+
+
 class Source(Protocol):
     def start(self, on_change: Callable[[], None]) -> None: ...
 
-    def decide(self, now: datetime) -> Decision: ...
+    def decide(self, now: datetime, part: Part | None = None) -> Decision: ...
 
     def stop(self) -> None: ...
 
 
 class FolderSource:
-    """The tickets/ folder, judged by the shared board module, as the page judges it."""
+    """The tickets/ folder, judged by the shared board module, as the page judges it; one folder
+    watched for every light, each judging its own part."""
 
     def __init__(self, config: Config, view: ViewSettings, agent: int | None) -> None:
-        self.keep = lambda ticket: view.matches(ticket, agent)
-        self.agent = agent
+        self.part = Part(lambda ticket: view.matches(ticket, agent), agent)
         self.board = LiveBoard(config, config.blinky.rescan_seconds)
 
     def start(self, on_change: Callable[[], None] | None) -> None:
@@ -66,8 +85,9 @@ class FolderSource:
     def stop(self) -> None:
         self.board.stop()
 
-    def decide(self, now: datetime) -> Decision:
-        verdict = self.board.verdict(now, self.keep, self.agent)
+    def decide(self, now: datetime, part: Part | None = None) -> Decision:
+        keep, agent = part or self.part
+        verdict = self.board.verdict(now, keep, agent)
         figures = Figures(verdict.worst, verdict.breached, dict(verdict.counts), verdict.data_age_seconds(),
                           verdict.status != "ok")
         return Decision(verdict.worst, verdict.reason, verdict.valid_until, verdict.demo, verdict.worst_acknowledged,
@@ -133,7 +153,8 @@ class RemoteSource:
             logger.warning("%s", problem)
         self.problem = problem
 
-    def decide(self, now: datetime) -> Decision:
+    def decide(self, now: datetime, part: Part | None = None) -> Decision:
+        """The dashboard's board, as the URL's view and agent have it (a remote has one part)."""
         self.poll()
         again = now + timedelta(seconds=self.poll_seconds)
         silent = time.monotonic() - self.last_ok > 3 * self.poll_seconds
@@ -155,63 +176,113 @@ def _remote_figures(answer: dict[str, Any], worst: str) -> Figures:
                    age, answer.get("stale") is not False)
 
 
+@dataclass
+class Lamp:
+    """One light: its name, what it follows (None: the [blinky] view and agent), the device it drives
+    (None: simulated), and what it last showed."""
+    name: str
+    part: Part | None = None
+    lights: Lights | None = None
+    port: str | None = None
+    shown: tuple[str, Effect] | None = None
+    sent_at: float = float("-inf")
+    status: dict[str, Any] = field(default_factory=dict)
+
+
 class Blinky(WakeLoop):
     def __init__(self, config: Config, source: Source, lights: Lights | None,
-                 clock: Callable[[], datetime] = timefmt.now, mqtt: MqttOutput | None = None) -> None:
+                 clock: Callable[[], datetime] = timefmt.now, mqtt: MqttOutput | None = None,
+                 lamps: list[Lamp] | None = None) -> None:
         super().__init__(config.blinky.debounce_seconds)
         self.config = config
         self.source = source
-        self.lights = lights
+        self.lamps = lamps or [Lamp("light", lights=lights)]
+        self.decisions: list[Decision] = []
         self.clock = clock
         self.effects = config.effects
-        self.shown: tuple[str, Effect] | None = None
-        self.sent_at = float("-inf")
         self.status: dict[str, Any] = {}
         self.mqtt = mqtt
+        self.changed = True  # a file event since the last step
+        self.due = 0.0  # monotonic time of the next step that time alone asks for
 
-    def effect_for(self, state: str, now: datetime, demo: bool = False, acknowledged: bool = False) -> Effect:
+    def effect_for(self, state: str, now: datetime, demo: bool = False, acknowledged: bool = False,
+                   real: bool = False) -> Effect:
         """The state's effect; steady when someone is on every ticket in it; dim and steady in quiet
         hours, and on a real light showing the demo helpdesk (a desk must not strobe red for simulated
         breaches) unless ``demo_light`` asks."""
         effect = self.effects[state]
         if acknowledged:
             effect = Effect(effect.rgb, False)
-        calm = demo and self.lights is not None and not self.config.blinky.demo_light
+        calm = demo and real and not self.config.blinky.demo_light
         if calm or in_quiet_hours(self.config.blinky.quiet_hours, now.astimezone().time()):
             return effect.quiet(self.config.blinky.quiet_brightness)
         return effect
 
     def step(self) -> Decision:
-        """Decide, and bring the light (and the status file) up to date.
+        """Decide, and bring every light (and the status file) up to date; the first light's decision.
 
-        Fails closed: when deciding raises, the light shows ``error``, never the last colour.
+        Fails closed: when deciding raises, that light shows ``error``, never the last colour. One
+        light that fails (unplugged, its driver raising) is logged and retried, never holding up the rest.
         """
         now = self.clock()
-        try:
-            decision = self.source.decide(now)
-        except Exception as error:
-            logger.exception("judging the board failed; the light shows error")
-            decision = Decision("error", f"internal error while judging: {type(error).__name__}",
-                                now + timedelta(seconds=LOOK_FOR_LIGHT_SECONDS))
-        effect = self.effect_for(decision.state, now, decision.demo, decision.acknowledged)
-        resend_due = time.monotonic() - self.sent_at >= self.config.blinky.resend_seconds
-        lost = self.lights is not None and self.lights.missing()
-        if (decision.state, effect) != self.shown or resend_due or lost:
-            if (decision.state, effect) != self.shown:
-                logger.info("light: %s (%s)%s", decision.state, effect, f": {decision.reason}" if decision.reason else "")
-            self.show(decision.state, effect, decision.reason, decision.demo)
+        decisions = [self._step(lamp, now) for lamp in self.lamps]
+        self._write_status()
+        decision = decisions[0]
         if self.mqtt is not None:  # its own thread talks to the broker: never a wait here
             figures = decision.figures
             self.mqtt.publish(figures if figures is not None and figures.worst == decision.state
                               else Figures(decision.state))
+        self.decisions = decisions
         return decision
 
-    def show(self, state: str, effect: Effect, reason: str, demo: bool = False) -> None:
-        written = self.lights.show(effect) if self.lights is not None else 0
-        self.shown, self.sent_at = (state, effect), time.monotonic()
-        status = {"state": state, "effect": str(effect), "rgb": list(effect.rgb), "strobe": effect.strobe,
-                  "device": "luxafor" if written else "simulated", "lights": written, "reason": reason,
-                  "demo": demo}
+    def _step(self, lamp: Lamp, now: datetime) -> Decision:
+        try:
+            decision = self.source.decide(now, lamp.part)
+        except Exception as error:
+            logger.exception("judging the board failed; the light %s shows error", lamp.name)
+            decision = Decision("error", f"internal error while judging: {type(error).__name__}",
+                                now + timedelta(seconds=LOOK_FOR_LIGHT_SECONDS))
+        effect = self.effect_for(decision.state, now, decision.demo, decision.acknowledged, lamp.lights is not None)
+        resend_due = time.monotonic() - lamp.sent_at >= self.config.blinky.resend_seconds
+        lost = lamp.lights is not None and lamp.lights.missing()
+        if (decision.state, effect) != lamp.shown or resend_due or lost:
+            if (decision.state, effect) != lamp.shown:
+                logger.info("%s: %s (%s)%s", lamp.name, decision.state, effect,
+                            f": {decision.reason}" if decision.reason else "")
+            self.show(lamp, decision.state, effect, decision.reason, decision.demo)
+        return decision
+
+    def show(self, lamp: Lamp, state: str, effect: Effect, reason: str, demo: bool = False) -> None:
+        try:
+            written = lamp.lights.show(effect) if lamp.lights is not None else 0
+        except Exception:  # a driver's own failure: this light alone waits for the next look
+            logger.exception("the light %s failed; trying again", lamp.name)
+            written = 0
+        lamp.shown, lamp.sent_at = (state, effect), time.monotonic()
+        lamp.status = {"state": state, "effect": str(effect), "rgb": list(effect.rgb), "strobe": effect.strobe,
+                       "device": "luxafor" if written else "simulated", "lights": written, "reason": reason,
+                       "demo": demo}
+        if lamp.port:
+            lamp.status.update(name=lamp.name, port=lamp.port)
+            if not written and lamp.lights is not None:
+                lamp.status["reason"] = self._not_there(lamp) or reason
+
+    def _not_there(self, lamp: Lamp) -> str:
+        """Why a light at a port is dark: nothing there, or (by name) a Luxafor at a port no light claims."""
+        assert lamp.lights is not None
+        taken = {other.port for other in self.lamps}
+        free = sorted(str(info["port"]) for info in lamp.lights.listing() if info["port"] not in taken)
+        if free:
+            moved = f"no light at port {lamp.port}; a Luxafor is at {', '.join(free)}: moved? set its port"
+            logger.warning("light %s: %s", lamp.name, moved)
+            return moved
+        return f"no light at port {lamp.port}"
+
+    def _write_status(self) -> None:
+        """The first light's status (the page's virtual light shows it), and every light's under ``outputs``."""
+        status = dict(self.lamps[0].status)
+        if len(self.lamps) > 1:
+            status["outputs"] = [lamp.status for lamp in self.lamps]
         if status != self.status:
             self.status = status
             write_status(self.config.blinky.status_file, {**status, "since": timefmt.format(self.clock())})
@@ -221,20 +292,38 @@ class Blinky(WakeLoop):
         self.source.start(self.wake)
         super().run()
 
+    def wake(self) -> None:
+        self.changed = True
+        super().wake()
+
     def turn(self) -> float:
-        decision = self.step()
+        """A step when something changed or is due; between steps, lights at ports are only looked
+        for (plugged, pulled, moved), which costs one enumeration and no judging."""
+        ported = [lamp.lights for lamp in self.lamps if lamp.port and lamp.lights is not None]
+        changed, self.changed = self.changed, False
+        if not changed and time.monotonic() < self.due:
+            listing = ported[0].listing() if ported else []
+            if not [lights for lights in ported if lights.plugged_or_pulled(listing)]:
+                return min(LOOK_FOR_LIGHT_SECONDS, self.due - time.monotonic())
+        self.step()
         timeout = self.config.blinky.resend_seconds
-        if decision.wake_at is not None:
-            timeout = min(timeout, max(0.0, (decision.wake_at - self.clock()).total_seconds()) + 0.05)
-        if self.lights is not None and self.lights.missing():
+        for decision in self.decisions:
+            if decision.wake_at is not None:
+                timeout = min(timeout, max(0.0, (decision.wake_at - self.clock()).total_seconds()) + 0.05)
+        if any(lamp.lights is not None and lamp.lights.missing() for lamp in self.lamps):
             timeout = min(timeout, LOOK_FOR_LIGHT_SECONDS)
-        return timeout
+        self.due = time.monotonic() + timeout
+        return min(timeout, LOOK_FOR_LIGHT_SECONDS) if ported else timeout
 
     def switch_off(self) -> None:
-        """On the way out: the light goes dark and the status file says so."""
-        if self.lights is not None:
-            self.lights.show(OFF)
-            self.lights.close()
+        """On the way out: every light goes dark and the status file says so."""
+        for lamp in self.lamps:
+            if lamp.lights is not None:
+                try:
+                    lamp.lights.show(OFF)
+                except Exception:
+                    logger.exception("cannot switch the light %s off", lamp.name)
+                lamp.lights.close()
         write_status(self.config.blinky.status_file, {
             "state": "off", "effect": str(OFF), "rgb": [0, 0, 0], "strobe": False,
             "device": self.status.get("device", "simulated"), "lights": 0,

@@ -11,6 +11,8 @@ the device forever and has no strobe-colour call).
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -39,6 +41,28 @@ def report(effect: Effect) -> bytes:
     return bytes([REPORT_ID]) + command(effect)
 
 
+INTERFACE = re.compile(r"(\d+-\d+(?:\.\d+)*):\d+\.\d+")  # "1-1.4:1.0": port 1-1.4, configuration 1, interface 0
+
+
+def usb_port(path: bytes, sys_root: Path = Path("/sys")) -> str | None:
+    """The USB port a light is plugged into ("1-1.4"), which survives re-plugging, unlike its hidraw
+    node: from a libusb-style path itself, or from sysfs for a ``/dev/hidrawN`` path."""
+    text = path.decode("utf-8", "replace")
+    match = INTERFACE.fullmatch(text)
+    if match:
+        return match.group(1)
+    if text.startswith("/dev/hidraw"):
+        try:
+            device = (sys_root / "class" / "hidraw" / Path(text).name / "device").resolve()
+        except OSError:
+            return None
+        for part in reversed(device.parts):
+            match = INTERFACE.fullmatch(part)
+            if match:
+                return match.group(1)
+    return None
+
+
 def load_hid() -> ModuleType | None:
     """hidapi's module, or None when it is not installed (the light is then simulated)."""
     try:
@@ -49,20 +73,24 @@ def load_hid() -> ModuleType | None:
 
 
 class Lights:
-    """Every Luxafor plugged in (or only the one at *path*), kept open and re-found when lost."""
+    """Every Luxafor plugged in (or only the one at hidapi *path*, or at USB *port*), kept open and
+    re-found when lost or plugged in later."""
 
-    def __init__(self, hid: Any, path: bytes | None = None) -> None:
+    def __init__(self, hid: Any, path: bytes | None = None, port: str | None = None) -> None:
         self.hid = hid
         self.path = path
+        self.port = port
         self.open: dict[bytes, Any] = {}
 
     def listing(self) -> list[dict[str, Any]]:
-        return list(self.hid.enumerate(VENDOR_ID, PRODUCT_ID))
+        """Every Luxafor plugged in, each with its USB ``port`` (None when it cannot be told)."""
+        return [{**info, "port": usb_port(info["path"])} for info in self.hid.enumerate(VENDOR_ID, PRODUCT_ID)]
 
     def _discover(self) -> None:
         for info in self.listing():
             path = info["path"]
-            if path in self.open or (self.path is not None and path != self.path):
+            if (path in self.open or (self.path is not None and path != self.path)
+                    or (self.port is not None and info["port"] != self.port)):
                 continue
             device = self.hid.device()
             try:
@@ -83,6 +111,18 @@ class Lights:
     def missing(self) -> bool:
         """No light open: worth looking again soon."""
         return not self.open
+
+    def plugged_or_pulled(self, listing: list[dict[str, Any]]) -> bool:
+        """Whether a light it holds open has left the bus (closed now), or one it wants has arrived,
+        by *listing* (one enumeration shared by every light): a write would tell only at the next
+        change, and a moved light should be told at once."""
+        listed = {info["path"] for info in listing}
+        gone = [path for path in self.open if path not in listed]
+        for path in gone:
+            logger.warning("the light at %r was unplugged", path)
+            self._close(path)
+        arrived = not self.open and any(self.port is None or info["port"] == self.port for info in listing)
+        return bool(gone) or arrived
 
     def show(self, effect: Effect) -> int:
         """Send *effect* to every light (finding new ones first); how many took it."""

@@ -274,3 +274,77 @@ def test_list_names_each_light_or_says_what_to_check(tmp_path: Path, fake_lights
     simulated = site_config(tmp_path / "sim", blinky={"device": "simulated"})
     told = run_module("blinky", "--config", str(simulated), "--list", env=fake_lights.env())
     assert told.returncode == 0 and 'no light looked for: [blinky] device = "simulated"' in told.stdout
+
+
+def two_lights(tmp_path: Path, fake_lights) -> tuple[Path, Path]:
+    """Ada's and Grace's Luxafors on ports 1-1.4 and 1-1.3, each following its own agent."""
+    fake_lights.plug("1-1.4:1.0")
+    fake_lights.plug("1-1.3:1.0")
+    folder = folder_with(tmp_path, ticket(1, responder_id=5, due_by=iso_in(minutes=-5)),
+                         ticket(2, responder_id=6, due_by=iso_in(hours=6)))
+    (folder / "_names").mkdir()
+    (folder / "_names" / "agents.txt").write_text("5:Ada Lovelace\n6:Grace Hopper\n")
+    config = site_config(tmp_path / "config", blinky={"device": "luxafor", "lights": [
+        {"name": "Ada", "port": "1-1.4", "agent": 5}, {"name": "Grace", "port": "1-1.3", "agent": 6}]})
+    return folder, config
+
+
+def test_two_lights_on_two_ports_each_show_their_agents_worst(tmp_path: Path, fake_lights) -> None:
+    folder, config = two_lights(tmp_path, fake_lights)
+    process = start_module("blinky", "--config", str(config), env=fake_lights.env())
+    try:
+        wait_for(lambda: fake_lights.writes("1-1.4:1.0")[-1:] == [RED_STROBE], what="Ada's overdue ticket")
+        wait_for(lambda: fake_lights.writes("1-1.3:1.0")[-1:] == [AMBER], what="Grace's warning")
+        outputs = lambda: [(o["name"], o["port"], o["state"]) for o in json.loads(  # noqa: E731
+            (folder / "_light.json").read_text()).get("outputs", [])] if (folder / "_light.json").exists() else []
+        wait_for(lambda: outputs() == [("Ada", "1-1.4", "overdue"), ("Grace", "1-1.3", "warning")],
+                 what="each light in the status file")
+        # Ada's light moves to another port: reported by name; Grace's light goes on regardless.
+        fake_lights.unplug("1-1.4:1.0")
+        fake_lights.plug("1-1.5:1.0")
+        put_ticket(folder, ticket(2, responder_id=6, due_by=iso_in(minutes=-1)))
+        wait_for(lambda: fake_lights.writes("1-1.3:1.0")[-1:] == [RED_STROBE], what="Grace's breach")
+
+        def moved() -> bool:
+            outputs = json.loads((folder / "_light.json").read_text()).get("outputs", [{}])
+            return "a Luxafor is at 1-1.5: moved?" in outputs[0].get("reason", "")
+        wait_for(moved, timeout=15, what="the moved light reported")
+        assert fake_lights.writes("1-1.5:1.0") == []  # nobody's light is driven by a guess
+        fake_lights.unplug("1-1.5:1.0")
+        fake_lights.plug("1-1.4:1.0")  # back at its port: found again, lit again
+        wait_for(lambda: fake_lights.writes("1-1.4:1.0")[-1:] == [RED_STROBE], timeout=15, what="Ada's light back")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert fake_lights.writes("1-1.4:1.0")[-1] == fake_lights.writes("1-1.3:1.0")[-1] == bytes.fromhex("00 01 ff 00 00 00 00 00 00")
+    assert "light Ada: no light at port 1-1.4; a Luxafor is at 1-1.5" in process.log.read_text()
+
+
+def test_list_shows_each_lights_port_and_owner(tmp_path: Path, fake_lights) -> None:
+    from tests.helpers import run_module
+
+    _, config = two_lights(tmp_path, fake_lights)
+    fake_lights.unplug("1-1.3:1.0")
+    fake_lights.plug("2-3:1.0", product="LUXAFOR MUTE")
+    listed = run_module("blinky", "--config", str(config), "--list", env=fake_lights.env())
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert any(line.startswith("port 1-1.4") and "LUXAFOR FLAG" in line and "light 'Ada'" in line for line in lines)
+    assert any(line.startswith("port 2-3") and "LUXAFOR MUTE" in line and "light" not in line.split("'")[-1] for line in lines)
+    assert any(line.startswith("port 1-1.3") and "nothing plugged in" in line and "'Grace'" in line for line in lines)
+
+
+def test_several_lights_are_checked_once(tmp_path: Path) -> None:
+    from tests.helpers import run_module
+
+    for lights, expected in [
+        ([{"name": "a"}, {"name": "b", "port": "1-2"}], "each needs its USB port"),
+        ([{"name": "a", "port": "1-2"}, {"name": "a", "port": "1-3"}], "#2 (a) name: another light has this name"),
+        ([{"name": "a", "port": "1-2"}, {"name": "b", "port": "1-2"}], "#2 (b) port: another light is at 1-2"),
+        ([{"name": "a", "port": "/dev/hidraw0"}], "#1 (a) port: expected a USB port"),
+        ([{"name": "a", "wall": "lobby"}], "#1 (a) wall: no wall 'lobby'"),
+        ([{"name": "a/b"}], "#1 (a/b) name: a light needs a name"),
+    ]:
+        config = write_config(tmp_path, {"blinky": {"device": "simulated", "lights": lights}}, token=None)
+        result = run_module("blinky", "--config", str(config), "--once")
+        assert result.returncode == 2 and expected in result.stderr and str(config) in result.stderr, result.stderr

@@ -79,3 +79,17 @@ def test_several_lights_or_one_by_path(fake_lights) -> None:
     assert Lights(fake_lights.module(), path=b"3-1.4:1.0").show(amber) == 1
     assert fake_lights.writes("3-1.4:1.0") == [report(amber), report(amber)]
     assert fake_lights.writes("1-1:1.0") == [report(amber)]
+
+
+def test_a_lights_usb_port_comes_from_its_path_or_from_sysfs(tmp_path) -> None:
+    from blinky.device import usb_port
+
+    assert usb_port(b"1-1.4:1.0") == "1-1.4" and usb_port(b"3-2:1.0") == "3-2"
+    node = tmp_path / "devices" / "pci0000:00" / "0000:00:14.0" / "usb1" / "1-1" / "1-1.4" / "1-1.4:1.0" / "0003:04D8:F372.0005"
+    node.mkdir(parents=True)
+    hidraw = tmp_path / "class" / "hidraw" / "hidraw3"
+    hidraw.mkdir(parents=True)
+    (hidraw / "device").symlink_to(node)
+    assert usb_port(b"/dev/hidraw3", sys_root=tmp_path) == "1-1.4"
+    assert usb_port(b"/dev/hidraw9", sys_root=tmp_path) is None  # gone: no port, no guess
+    assert usb_port(b"\xff\xfe") is None

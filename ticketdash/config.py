@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from ticketdash.lights import Effect, parse_effect
 from ticketdash.secrets import KEY_ENVS, Secret, exposed, source_key
 from ticketdash.settings import (SECTIONS, AlertSettings, BlinkySettings, FreshdeskSettings, FreshserviceSettings,
-                                 FreshworksSettings, GuiSettings, LoggingSettings, MqttSettings, PathSettings,
+                                 FreshworksSettings, GuiSettings, LightSettings, LoggingSettings, MqttSettings, PathSettings,
                                  ReminderSettings,
                                  RouteSettings, RulesSettings, SummarySettings, ViewSettings, WallSettings,
                                  WatcherSettings, ZendeskSettings)
@@ -61,6 +61,7 @@ class Config:
     routes: list[RouteSettings] = field(default_factory=list)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
+    lights: list[LightSettings] = field(default_factory=list)  # [[blinky.lights]]
     api_key: Secret | None = None
     access_key: Secret | None = None
     webhook_secret: Secret | None = None  # [watcher] webhook_secret_file's, when webhook_port is set
@@ -144,6 +145,10 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
     walls = raw.pop("walls", {})
     views = raw.pop("views", {})
     helpdesks = _helpdesks(path, raw.pop("helpdesks", {}))
+    lights_raw: Any = []
+    if isinstance(raw.get("blinky"), dict) and "lights" in raw["blinky"]:
+        raw["blinky"] = dict(raw["blinky"])
+        lights_raw = raw["blinky"].pop("lights")
     if not isinstance(views, dict):
         raise ConfigError(f"{path}: views: expected [views.<slug>] tables")
     for name, value in raw.items():
@@ -183,6 +188,7 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
         except ValueError:
             raise ConfigError(f"{path}: [gui] allow_networks: {network!r} is not a network") from None
     _check_blinky(path, sections["blinky"], known_views)
+    sections["lights"] = _lights(path, lights_raw, sections["blinky"], known_views, sections["walls"], helpdesks)
     _check_gui(path, sections["gui"])
     sections["mqtt"] = _mqtt(path, sections["mqtt"], "mqtt" in raw)
     for number, route in enumerate(sections["routes"], 1):
@@ -267,6 +273,40 @@ def _check_blinky(path: Path, blinky: BlinkySettings, views: set[str]) -> None:
                               f"http://; use https:// (or remote_allow_http = true)")
     if blinky.view not in views:
         raise ConfigError(f"{path}: [blinky] view: no view {blinky.view!r}")
+
+
+def _lights(path: Path, raw: Any, blinky: BlinkySettings, views: set[str], walls: Mapping[str, Any],
+            helpdesks: Mapping[str, Path]) -> list[LightSettings]:
+    """``[[blinky.lights]]``: several lights on one host, each at its own USB port, each following its part."""
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+        raise ConfigError(f"{path}: [blinky] lights: expected [[blinky.lights]] tables")
+    lights: list[LightSettings] = []
+    for number, values in enumerate(raw, 1):
+        label = values.get("name") if isinstance(values.get("name"), str) and values.get("name") else f"light {number}"
+        where = f"{path}: [[blinky.lights]] #{number} ({label})"
+        light = _build(path, f"[blinky.lights] #{number} ({label})", LightSettings, values, framed=True)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}", light.name):
+            raise ConfigError(f"{where} name: a light needs a name (letters, digits, space, _ . -; up to 40)")
+        if light.name in {other.name for other in lights}:
+            raise ConfigError(f"{where} name: another light has this name")
+        if light.port != "auto" and not re.fullmatch(r"\d+-\d+(\.\d+)*", light.port):
+            raise ConfigError(f"{where} port: expected a USB port such as 1-1.4 (python -m blinky --list), or auto")
+        if light.port in {other.port for other in lights}:
+            raise ConfigError(f"{where} port: another light is at {light.port}")
+        if light.view not in views:
+            raise ConfigError(f"{where} view: no view {light.view!r}")
+        if light.wall and light.wall not in walls:
+            raise ConfigError(f"{where} wall: no wall {light.wall!r} (define [walls.{light.wall}])")
+        if light.helpdesk and light.helpdesk not in helpdesks:
+            raise ConfigError(f"{where} helpdesk: no helpdesk {light.helpdesk!r} (name it in [helpdesks])")
+        lights.append(light)
+    if len(lights) > 1 and any(light.port == "auto" for light in lights):
+        raise ConfigError(f"{path}: [[blinky.lights]] port: with several lights, each needs its USB port "
+                          "(python -m blinky --list shows them)")
+    if lights and (blinky.remote_url or blinky.path):
+        key = "remote_url" if blinky.remote_url else "path"
+        raise ConfigError(f"{path}: [blinky] {key}: not together with [[blinky.lights]], which name their own ports")
+    return lights
 
 
 def _alert_urls(path: Path, routes: list[RouteSettings]) -> dict[str, tuple[str, ...]]:

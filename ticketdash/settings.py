@@ -233,6 +233,18 @@ class BlinkySettings(_Section):
 
 
 @dataclass(frozen=True)
+class LightSettings:
+    """One of several lights on this host (``[[blinky.lights]]``), each following its own part of the board."""
+    name: str = _setting("", "the light's name, in logs, the status file and --list")
+    port: str = _setting("auto", "the USB port it is plugged into, as --list shows it (e.g. 1-1.4: it survives "
+                                 "re-plugging); auto = the only Luxafor")
+    view: str = _setting("all", "follow this view's tickets only")
+    agent: int = _setting(0, "follow this agent's tickets only (agent ID; 0 = everyone's)", min=0)
+    helpdesk: str = _setting("", "follow this helpdesk's tickets only (a name in [helpdesks])")
+    wall: str = _setting("", "follow every view of this wall ([walls.<name>])")
+
+
+@dataclass(frozen=True)
 class MqttSettings:
     host: str = _setting("", "the MQTT broker; with an [mqtt] section 127.0.0.1 unless set (no section: no MQTT)")
     port: int = _setting(1883, "the broker's port", min=1, max=65535)
@@ -317,6 +329,7 @@ def reference() -> str:
     rows = ["| key | default | what it does |", "| --- | --- | --- |"]
     for name, cls in [*SECTIONS.items(), ("views.<slug>", ViewSettings), ("walls.<name>", WallSettings),
                       ("alerts", AlertSettings),
+                      ("[blinky.lights]", LightSettings),
                       ("[alerts.routes]", RouteSettings), ("alerts.reminders", ReminderSettings),
                       ("alerts.summary", SummarySettings)]:
         for f in dataclasses.fields(cls):
