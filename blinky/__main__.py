@@ -15,7 +15,8 @@ from ticketdash import logs
 from ticketdash.daemon import on_stop
 from ticketdash.owner import Taken, claim
 from blinky.daemon import Blinky, FolderSource, Lamp, RemoteSource, part_of
-from blinky.device import PRODUCT_ID, VENDOR_ID, Lights, load_hid
+from blinky.busylights import OtherLights, load_light
+from blinky.device import PRODUCT_ID, VENDOR_ID, AnyLights, Lights, LightSet, load_hid
 from blinky.mqtt import MqttOutput
 
 logger = logging.getLogger("blinky")
@@ -32,9 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     if b.device == "luxafor" and hid is None:  # the machine, not the file: the package is missing
         print(f'{config.path}: [blinky] device: "luxafor" needs the hidapi package', file=sys.stderr)
         return 2
-    lights = Lights(hid, b.path.encode() if b.path else None) if hid is not None else None
-    lamps = [Lamp(light.name, part_of(config, light),
-                  Lights(hid, port=None if light.port == "auto" else light.port) if hid is not None else None,
+    other = load_light() if hid is not None and b.device == "auto" else None
+    lights = light_set(hid, other, b.path.encode() if b.path else None)
+    lamps = [Lamp(light.name, part_of(config, light), light_set(hid, other, port=None if light.port == "auto" else light.port),
                   None if light.port == "auto" else light.port) for light in config.lights]
     source = RemoteSource(config) if b.remote_url else FolderSource(config, config.all_views[b.view], b.agent or None)
     output = MqttOutput(config) if config.mqtt.host and not (args.list or args.once) else None
@@ -91,6 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def light_set(hid: object, other: object, path: bytes | None = None, port: str | None = None) -> LightSet | None:
+    """What one light drives: Luxafors, and (device = auto) every other light busylight-core knows."""
+    if hid is None:
+        return None
+    luxafors = Lights(hid, path, port)
+    if other is None or path is not None:  # a hidapi path names one Luxafor
+        return luxafors
+    return AnyLights([luxafors, OtherLights(other, port=port)])
+
+
 def nothing_found(device: str, looked: bool) -> str:
     """What --list says when it lists nothing: what it looked for, and what to check."""
     if not looked:
@@ -98,7 +109,7 @@ def nothing_found(device: str, looked: bool) -> str:
                 else "no light looked for: the hidapi package is not installed (pip install hidapi)")
     return (f"no Luxafor found (looked for USB {VENDOR_ID:04x}:{PRODUCT_ID:04x} through hidapi). Check:\n"
             f"  - it is plugged in: lsusb | grep -i {VENDOR_ID:04x}:{PRODUCT_ID:04x}\n"
-            "  - this user may open it: the installer's udev rule /etc/udev/rules.d/70-ticketdash-luxafor.rules "
+            "  - this user may open it: the installer's udev rule /etc/udev/rules.d/70-ticketdash-lights.rules "
             "(unplug and plug it in again after installing)\n"
             "  - a virtual machine or container passes the USB device through")
 

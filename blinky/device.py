@@ -72,19 +72,31 @@ def load_hid() -> ModuleType | None:
     return hid if hasattr(hid, "device") else None  # not the other package that is also called "hid"
 
 
-class Lights:
-    """Every Luxafor plugged in (or only the one at hidapi *path*, or at USB *port*), kept open and
-    re-found when lost or plugged in later."""
+class LightSet:
+    """Every light of one kind plugged in (or only the one at hidapi *path*, or at USB *port*), kept
+    open and re-found when lost or plugged in later. A kind says how to list, open and drive its lights."""
 
-    def __init__(self, hid: Any, path: bytes | None = None, port: str | None = None) -> None:
-        self.hid = hid
+    kind = "light"
+
+    def __init__(self, path: bytes | None = None, port: str | None = None) -> None:
         self.path = path
         self.port = port
         self.open: dict[bytes, Any] = {}
 
     def listing(self) -> list[dict[str, Any]]:
-        """Every Luxafor plugged in, each with its USB ``port`` (None when it cannot be told)."""
-        return [{**info, "port": usb_port(info["path"])} for info in self.hid.enumerate(VENDOR_ID, PRODUCT_ID)]
+        """Every light of this kind plugged in: ``path``, ``port`` (None when it cannot be told),
+        ``product_string``, ``kind``."""
+        raise NotImplementedError
+
+    def _open(self, info: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _send(self, device: Any, effect: Effect) -> bool:
+        """Show *effect*; False when the light is gone."""
+        raise NotImplementedError
+
+    def _release(self, device: Any) -> None:
+        raise NotImplementedError
 
     def _discover(self) -> None:
         for info in self.listing():
@@ -92,21 +104,19 @@ class Lights:
             if (path in self.open or (self.path is not None and path != self.path)
                     or (self.port is not None and info["port"] != self.port)):
                 continue
-            device = self.hid.device()
             try:
-                device.open_path(path)
-            except (OSError, ValueError, RuntimeError) as error:
+                self.open[path] = self._open(info)
+            except Exception as error:  # a driver's own failure too: this light stays closed
                 logger.warning("cannot open the light at %r: %s (check the udev rule)", path, error)
                 continue
-            logger.info("light connected at %r (%s)", path, info.get("product_string") or "Luxafor")
-            self.open[path] = device
+            logger.info("light connected at %r (%s)", path, info.get("product_string") or self.kind)
 
     def _close(self, path: bytes) -> None:
         device = self.open.pop(path)
         try:
-            device.close()
-        except (OSError, ValueError):
-            pass
+            self._release(device)
+        except Exception as error:
+            logger.debug("closing the light at %r: %s", path, error)
 
     def missing(self) -> bool:
         """No light open: worth looking again soon."""
@@ -121,27 +131,78 @@ class Lights:
         for path in gone:
             logger.warning("the light at %r was unplugged", path)
             self._close(path)
-        arrived = not self.open and any(self.port is None or info["port"] == self.port for info in listing)
+        arrived = not self.open and any(info.get("kind") == self.kind and (self.port is None or info["port"] == self.port)
+                                        for info in listing)
         return bool(gone) or arrived
 
     def show(self, effect: Effect) -> int:
         """Send *effect* to every light (finding new ones first); how many took it."""
         self._discover()
-        data = report(effect)
         written = 0
         for path, device in list(self.open.items()):
             try:
-                result = device.write(data)
-            except (OSError, ValueError) as error:
+                shown = self._send(device, effect)
+            except Exception as error:
                 logger.warning("write to the light at %r failed: %s", path, error)
-                result = -1
-            if result < 0:
+                shown = False
+            if shown:
+                written += 1
+            else:
                 logger.warning("the light at %r is gone; looking for it again", path)
                 self._close(path)
-            else:
-                written += 1
         return written
 
     def close(self) -> None:
         for path in list(self.open):
             self._close(path)
+
+
+class Lights(LightSet):
+    """Luxafors, byte-exact through hidapi."""
+
+    kind = "luxafor"
+
+    def __init__(self, hid: Any, path: bytes | None = None, port: str | None = None) -> None:
+        super().__init__(path, port)
+        self.hid = hid
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [{**info, "port": usb_port(info["path"]), "kind": self.kind}
+                for info in self.hid.enumerate(VENDOR_ID, PRODUCT_ID)]
+
+    def _open(self, info: dict[str, Any]) -> Any:
+        device = self.hid.device()
+        device.open_path(info["path"])
+        return device
+
+    def _send(self, device: Any, effect: Effect) -> bool:
+        return device.write(report(effect)) >= 0
+
+    def _release(self, device: Any) -> None:
+        device.close()
+
+
+class AnyLights(LightSet):
+    """Several kinds as one: a light of any kind at the port (or every light of every kind)."""
+
+    kind = "any"
+
+    def __init__(self, kinds: list[LightSet]) -> None:
+        super().__init__()
+        self.kinds = kinds
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [info for kind in self.kinds for info in kind.listing()]
+
+    def missing(self) -> bool:
+        return all(kind.missing() for kind in self.kinds)
+
+    def plugged_or_pulled(self, listing: list[dict[str, Any]]) -> bool:
+        return any([kind.plugged_or_pulled(listing) for kind in self.kinds])  # a list: every kind looks
+
+    def show(self, effect: Effect) -> int:
+        return sum(kind.show(effect) for kind in self.kinds)
+
+    def close(self) -> None:
+        for kind in self.kinds:
+            kind.close()

@@ -49,7 +49,8 @@ STAGED=0
 [ -n "$ROOT" ] && STAGED=1
 UNITS=(ticket-watcher ticket-dash blinky ticket-alerts)
 UNIT_DIR=/etc/systemd/system
-UDEV_RULE=/etc/udev/rules.d/70-ticketdash-luxafor.rules
+UDEV_RULE=/etc/udev/rules.d/70-ticketdash-lights.rules
+OLD_UDEV_RULE=/etc/udev/rules.d/70-ticketdash-luxafor.rules  # before other brands: replaced
 SITE=/etc/nginx/sites-available/ticketdash
 TV_CERT=/usr/local/share/ca-certificates/ticketdash.crt
 
@@ -72,7 +73,7 @@ uninstall() {
         [ "$STAGED" -eq 1 ] || systemctl disable --now "$(basename "$unit")" 2>/dev/null || true
     done
     rm -f "$ROOT$UNIT_DIR/ticket-watcher@.service"
-    rm -f "$ROOT$UDEV_RULE" "$ROOT/etc/nginx/sites-enabled/ticketdash" "$ROOT$SITE" "$ROOT$TV_CERT"
+    rm -f "$ROOT$UDEV_RULE" "$ROOT$OLD_UDEV_RULE" "$ROOT/etc/nginx/sites-enabled/ticketdash" "$ROOT$SITE" "$ROOT$TV_CERT"
     rm -rf "$ROOT$PREFIX"
     [ "$STAGED" -eq 1 ] || { command -v update-ca-certificates >/dev/null && update-ca-certificates >/dev/null 2>&1; } || true
     run systemctl daemon-reload
@@ -282,7 +283,8 @@ install_all() {
     install -d -m 0755 "$ROOT$UNIT_DIR" "$(dirname "$ROOT$UDEV_RULE")"
     for unit in "${UNITS[@]}"; do render "$SRC/startup/$unit.service" "$ROOT$UNIT_DIR/$unit.service" 0644; done
     render_instance "$ROOT$UNIT_DIR/ticket-watcher@.service"
-    render "$SRC/startup/70-ticketdash-luxafor.rules" "$ROOT$UDEV_RULE" 0644
+    render "$SRC/startup/70-ticketdash-lights.rules" "$ROOT$UDEV_RULE" 0644
+    rm -f "$ROOT$OLD_UDEV_RULE"
     if [ "$NGINX" -eq 1 ]; then
         install -d -m 0755 "$ROOT/etc/nginx/sites-available" "$ROOT/etc/nginx/sites-enabled"
         render "$SRC/startup/nginx-ticketdash.conf" "$ROOT$SITE" 0644

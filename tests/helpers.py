@@ -200,8 +200,12 @@ class FakeLights:
         (root / "lights").mkdir(parents=True, exist_ok=True)
         (root / "broken").mkdir(exist_ok=True)
 
-    def plug(self, name: str = "1-2:1.0", product: str = "LUXAFOR FLAG") -> None:
-        (self.root / "lights" / name).write_text(product)
+    def plug(self, name: str = "1-2:1.0", product: str = "LUXAFOR FLAG", usb: tuple[int, int] | None = None) -> None:
+        """A Luxafor, or with *usb* (vendor, product ids) another brand's light."""
+        import json as _json
+
+        text = _json.dumps({"vendor_id": usb[0], "product_id": usb[1], "product": product}) if usb else product
+        (self.root / "lights" / name).write_text(text)
 
     def unplug(self, name: str = "1-2:1.0") -> None:
         (self.root / "lights" / name).unlink()

@@ -266,7 +266,7 @@ def test_list_names_each_light_or_says_what_to_check(tmp_path: Path, fake_lights
     empty = run_module("blinky", "--config", str(config), "--list", env=fake_lights.env())
     assert empty.returncode == 0
     assert "no Luxafor found (looked for USB 04d8:f372 through hidapi)" in empty.stdout
-    assert "lsusb" in empty.stdout and "70-ticketdash-luxafor.rules" in empty.stdout
+    assert "lsusb" in empty.stdout and "70-ticketdash-lights.rules" in empty.stdout
     fake_lights.plug("1-2:1.0")
     found = run_module("blinky", "--config", str(config), "--list", env=fake_lights.env())
     assert found.returncode == 0 and "1-2:1.0" in found.stdout and "no Luxafor" not in found.stdout
@@ -348,3 +348,30 @@ def test_several_lights_are_checked_once(tmp_path: Path) -> None:
         config = write_config(tmp_path, {"blinky": {"device": "simulated", "lights": lights}}, token=None)
         result = run_module("blinky", "--config", str(config), "--once")
         assert result.returncode == 2 and expected in result.stderr and str(config) in result.stderr, result.stderr
+
+
+def test_other_brands_get_their_vendors_bytes_through_busylight_core(tmp_path: Path, fake_lights) -> None:
+    from tests.helpers import run_module
+
+    fake_lights.plug("1-1.2:1.0", "blink(1) mk3", usb=(0x27B8, 0x01ED))
+    fake_lights.plug("1-1.3:1.0", "Busylight Alpha", usb=(0x27BB, 0x3BCA))
+    fake_lights.plug("1-1.4:1.0")
+    folder = folder_with(tmp_path, ticket(1, due_by=iso_in(hours=2)))
+    config = site_config(tmp_path / "config", blinky={"device": "auto"})
+    listed = run_module("blinky", "--config", str(config), "--list", env=fake_lights.env())
+    assert {line.split()[1] for line in listed.stdout.splitlines()} == {"1-1.2", "1-1.3", "1-1.4"}
+    assert "blink(1) mk3" in listed.stdout and "Busylight Alpha" in listed.stdout
+    result = run_module("blinky", "--config", str(config), "--once", env=fake_lights.env())
+    assert result.returncode == 0, result.stderr
+    assert json.loads((folder / "_light.json").read_text())["lights"] == 3
+    assert fake_lights.writes("1-1.4:1.0") == [RED]  # a Luxafor: this project's own bytes
+    # blink(1): feature report 1, 'c' (fade to RGB), red, green, blue, fade time 10 x 10 ms, both LEDs
+    assert fake_lights.writes("1-1.2:1.0") == [bytes.fromhex("01 63 ff 00 00 00 0a 00")]
+    kuando = fake_lights.writes("1-1.3:1.0")[0]
+    # Kuando: 64 bytes; step 0 jumps to itself with red at 100 % (its scale is 0-100); a 16-bit sum ends it
+    assert len(kuando) == 64 and kuando[:8] == bytes([0x10, 0, 100, 0, 0, 0, 0, 0])
+    assert int.from_bytes(kuando[62:], "big") == sum(kuando[:62])
+    put_ticket(folder, ticket(1, due_by=iso_in(minutes=-2)))  # overdue: a Luxafor strobes, the others hold red
+    assert run_module("blinky", "--config", str(config), "--once", env=fake_lights.env()).returncode == 0
+    assert fake_lights.writes("1-1.4:1.0")[-1] == RED_STROBE
+    assert fake_lights.writes("1-1.2:1.0")[-1] == bytes.fromhex("01 63 ff 00 00 00 0a 00")

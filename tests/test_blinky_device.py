@@ -93,3 +93,19 @@ def test_a_lights_usb_port_comes_from_its_path_or_from_sysfs(tmp_path) -> None:
     assert usb_port(b"/dev/hidraw3", sys_root=tmp_path) == "1-1.4"
     assert usb_port(b"/dev/hidraw9", sys_root=tmp_path) is None  # gone: no port, no guess
     assert usb_port(b"\xff\xfe") is None
+
+
+def test_the_udev_rule_covers_every_hid_light_that_busylight_core_drives() -> None:
+    import re
+
+    from busylight_core import Light
+
+    from tests.helpers import ROOT
+
+    rule = (ROOT / "startup" / "70-ticketdash-lights.rules").read_text()
+    granted = set(re.findall(r'KERNEL=="hidraw\*", ATTRS\{idVendor\}=="([0-9a-f]{4})", ATTRS\{idProduct\}=="([0-9a-f]{4})"', rule))
+    usb = set(re.findall(r'SUBSYSTEMS=="usb", ATTRS\{idVendor\}=="([0-9a-f]{4})", ATTRS\{idProduct\}=="([0-9a-f]{4})"', rule))
+    serial = {("10c4", "ea60"), ("2047", "03df"), ("303a", "81df")}  # USB-serial chips: any adapter has these ids
+    known = {(f"{v:04x}", f"{p:04x}") for light in Light.subclasses() for v, p in light.supported_device_ids}
+    assert granted == usb == known - serial and ("04d8", "f372") in granted
+    assert rule.count('GROUP="@USER@", MODE="0660"') == 2 * len(granted) and "0666" not in rule

@@ -68,9 +68,10 @@ def test_installer_places_every_file_with_its_permissions(staged: Path) -> None:
         "dashboard-tickets", "")
     alerts = (etc / "systemd" / "system" / "ticket-alerts.service").read_text()
     assert "ReadWritePaths=/var/lib/ticketdash/alerts-tickets\n" in alerts and "LoadCredential" not in alerts
-    rule = (etc / "udev" / "rules.d" / "70-ticketdash-luxafor.rules").read_text()
+    rule = (etc / "udev" / "rules.d" / "70-ticketdash-lights.rules").read_text()
     assert rule.count('ATTRS{idVendor}=="04d8", ATTRS{idProduct}=="f372", GROUP="ticketdash", MODE="0660"') == 2
     assert "hidraw" in rule and 'SUBSYSTEMS=="usb"' in rule
+    assert not (etc / "udev" / "rules.d" / "70-ticketdash-luxafor.rules").exists()
     site = (etc / "nginx" / "sites-available" / "ticketdash").read_text()
     assert "ssl_certificate     /etc/ticketdash/cert.pem;" in site and "proxy_pass http://127.0.0.1:5001;" in site
     assert (etc / "nginx" / "sites-enabled" / "ticketdash").readlink() == Path("/etc/nginx/sites-available/ticketdash")
@@ -119,7 +120,7 @@ def test_uninstall_keeps_data_unless_purged(staged: Path) -> None:
     assert removed.returncode == 0, removed.stderr
     assert not (staged / "opt" / "ticketdash").exists()
     assert not (staged / "etc" / "systemd" / "system" / "blinky.service").exists()
-    assert not (staged / "etc" / "udev" / "rules.d" / "70-ticketdash-luxafor.rules").exists()
+    assert not (staged / "etc" / "udev" / "rules.d" / "70-ticketdash-lights.rules").exists()
     assert (staged / "etc" / "ticketdash" / "ticketdash.toml").exists()
     assert (staged / "var" / "lib" / "ticketdash" / "tickets" / "1.json").exists()
     purged = install("--root", str(staged), "--uninstall", "--purge")
