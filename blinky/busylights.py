@@ -59,6 +59,6 @@ class OtherLights(LightSet):
             device.on(effect.rgb)
         return True
 
-    def _release(self, device: Any) -> None:
+    def _release(self, path: bytes, device: Any) -> None:
         device.off()
         device.release()

@@ -30,6 +30,8 @@ from blinky.mqtt import Figures, MqttOutput
 logger = logging.getLogger(__name__)
 
 LOOK_FOR_LIGHT_SECONDS = 5.0
+TOUCH_SETTLE_SECONDS = 2.0  # a touch is two reports (press, release): one touch
+ACKABLE = frozenset({"fr_overdue", "overdue", "critical", "warning", "attention"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Decision:
     demo: bool = False  # the data is the built-in demo helpdesk's
     acknowledged: bool = False  # someone is on every ticket in this state: its colour, without strobing
     figures: Figures | None = None  # the board's counts, for Home Assistant
+    tickets: tuple[tuple[str, int], ...] = ()  # (helpdesk, id) of the unacknowledged tickets in this state
 
 
 class Part(NamedTuple):
@@ -90,8 +93,9 @@ class FolderSource:
         verdict = self.board.verdict(now, keep, agent)
         figures = Figures(verdict.worst, verdict.breached, dict(verdict.counts), verdict.data_age_seconds(),
                           verdict.status != "ok")
+        tickets = tuple((row.desk.name, row.id) for row in verdict.rows() if row.state == verdict.worst and row.ack is None)
         return Decision(verdict.worst, verdict.reason, verdict.valid_until, verdict.demo, verdict.worst_acknowledged,
-                        figures)
+                        figures, tickets)
 
 
 class RemoteSource:
@@ -114,6 +118,7 @@ class RemoteSource:
         self.demo = False
         self.acknowledged = False
         self.figures: Figures | None = None
+        self.tickets: tuple[tuple[str, int], ...] = ()
         self.last_ok = float("-inf")
         self.problem = "no answer from the dashboard yet"
 
@@ -146,6 +151,7 @@ class RemoteSource:
             self.worst, self.etag, self.demo = worst, response.headers.get("ETag"), answer.get("demo") is True
             self.acknowledged = answer.get("worst_acknowledged") is True
             self.figures = _remote_figures(answer, worst)
+            self.tickets = _remote_tickets(answer, worst)
         self.last_ok, self.problem = time.monotonic(), ""
 
     def _problem(self, problem: str) -> None:
@@ -160,7 +166,20 @@ class RemoteSource:
         silent = time.monotonic() - self.last_ok > 3 * self.poll_seconds
         if self.worst is None or silent:
             return Decision("stale", self.problem or "the dashboard stopped answering", again)
-        return Decision(self.worst, self.problem, again, self.demo, self.acknowledged, self.figures)
+        return Decision(self.worst, self.problem, again, self.demo, self.acknowledged, self.figures, self.tickets)
+
+
+def _remote_tickets(answer: dict[str, Any], worst: str) -> tuple[tuple[str, int], ...]:
+    """The unacknowledged tickets in the worst state, as (helpdesk, id), from a remote board."""
+    found = []
+    sections = answer.get("sections") if isinstance(answer.get("sections"), list) else []
+    for section in sections:
+        tickets = section.get("tickets") if isinstance(section, dict) else None
+        for t in tickets if isinstance(tickets, list) else []:
+            if (isinstance(t, dict) and t.get("state") == worst and not t.get("ack") and type(t.get("id")) is int
+                    and isinstance(t.get("helpdesk", ""), str)):
+                found.append((t.get("helpdesk", ""), t["id"]))
+    return tuple(found)
 
 
 def _remote_figures(answer: dict[str, Any], worst: str) -> Figures:
@@ -187,6 +206,10 @@ class Lamp:
     shown: tuple[str, Effect] | None = None
     sent_at: float = float("-inf")
     status: dict[str, Any] = field(default_factory=dict)
+    decision: Decision | None = None
+    touched_at: float = float("-inf")
+    touch: str = ""  # what the last touch did
+    calm: tuple[str, datetime] | None = None  # a touch without a token: steady in this state until then
 
 
 class Blinky(WakeLoop):
@@ -204,6 +227,9 @@ class Blinky(WakeLoop):
         self.mqtt = mqtt
         self.changed = True  # a file event since the last step
         self.due = 0.0  # monotonic time of the next step that time alone asks for
+        for lamp in self.lamps:
+            if lamp.lights is not None:
+                lamp.lights.listen(lambda lamp=lamp: self.touched(lamp))
 
     def effect_for(self, state: str, now: datetime, demo: bool = False, acknowledged: bool = False,
                    real: bool = False) -> Effect:
@@ -231,7 +257,8 @@ class Blinky(WakeLoop):
         if self.mqtt is not None:  # its own thread talks to the broker: never a wait here
             figures = decision.figures
             self.mqtt.publish(figures if figures is not None and figures.worst == decision.state
-                              else Figures(decision.state))
+                              else Figures(decision.state),
+                              {lamp.name: d.state for lamp, d in zip(self.lamps, decisions)} if len(self.lamps) > 1 else None)
         self.decisions = decisions
         return decision
 
@@ -242,7 +269,10 @@ class Blinky(WakeLoop):
             logger.exception("judging the board failed; the light %s shows error", lamp.name)
             decision = Decision("error", f"internal error while judging: {type(error).__name__}",
                                 now + timedelta(seconds=LOOK_FOR_LIGHT_SECONDS))
-        effect = self.effect_for(decision.state, now, decision.demo, decision.acknowledged, lamp.lights is not None)
+        lamp.decision = decision
+        calm = lamp.calm is not None and lamp.calm[0] == decision.state and now < lamp.calm[1]
+        effect = self.effect_for(decision.state, now, decision.demo, decision.acknowledged or calm,
+                                 lamp.lights is not None)
         resend_due = time.monotonic() - lamp.sent_at >= self.config.blinky.resend_seconds
         lost = lamp.lights is not None and lamp.lights.missing()
         if (decision.state, effect) != lamp.shown or resend_due or lost:
@@ -280,12 +310,35 @@ class Blinky(WakeLoop):
 
     def _write_status(self) -> None:
         """The first light's status (the page's virtual light shows it), and every light's under ``outputs``."""
-        status = dict(self.lamps[0].status)
+        statuses = [{**lamp.status, **({"touch": lamp.touch} if lamp.touch else {})} for lamp in self.lamps]
+        status = dict(statuses[0])
         if len(self.lamps) > 1:
-            status["outputs"] = [lamp.status for lamp in self.lamps]
+            status["outputs"] = statuses
         if status != self.status:
             self.status = status
             write_status(self.config.blinky.status_file, {**status, "since": timefmt.format(self.clock())})
+
+    def touched(self, lamp: Lamp) -> None:
+        """A Mute's touch (in its reader's thread): acknowledge the tickets its light shows, through the
+        dashboard with the operator's token; without a token, only calm this light, and say so."""
+        if time.monotonic() - lamp.touched_at < TOUCH_SETTLE_SECONDS:
+            return
+        lamp.touched_at = time.monotonic()
+        if self.mqtt is not None:
+            self.mqtt.touched(lamp.name)
+        decision, now = lamp.decision, self.clock()
+        at = now.astimezone().strftime("%H:%M")
+        if decision is None or decision.state not in ACKABLE or not decision.tickets:
+            lamp.touch = f"touched at {at}: nothing to acknowledge"
+        elif self.config.touch_token is None:
+            until = now + timedelta(minutes=self.config.gui.ack_minutes)
+            lamp.calm = (decision.state, until)
+            lamp.touch = (f"touched at {at}: steady here until {until.astimezone():%H:%M}; the wall and the alerts "
+                          "do not know (no [blinky] touch_token_file)")
+        else:
+            lamp.touch = f"touched at {at}: " + acknowledge(self.config, decision.tickets)
+        logger.info("%s: %s", lamp.name, lamp.touch)
+        self.wake()
 
     def run(self) -> None:
         """Until stop(): react to changes, wake for time-driven ones, re-send, re-find lost lights."""
@@ -328,3 +381,35 @@ class Blinky(WakeLoop):
             "state": "off", "effect": str(OFF), "rgb": [0, 0, 0], "strobe": False,
             "device": self.status.get("device", "simulated"), "lights": 0,
             "reason": "blinky stopped", "since": timefmt.format(self.clock())})
+
+
+def acknowledge(config: Config, tickets: tuple[tuple[str, int], ...]) -> str:
+    """"On it" for each ticket, through the dashboard's acknowledge API as the touch token's operator;
+    what happened, in words."""
+    b = config.blinky
+    base = (b.dashboard_url or b.remote_url or f"http://127.0.0.1:{config.gui.port}").rstrip("/")
+    assert config.touch_token is not None
+    headers = {"Authorization": f"Bearer {config.touch_token.reveal()}", "User-Agent": "ticketdash-blinky"}
+    done, failed = [], []
+    with requests.Session() as session:
+        for helpdesk, ticket_id in tickets[:20]:
+            name = f"{helpdesk} #{ticket_id}" if helpdesk else f"#{ticket_id}"
+            body: dict[str, Any] = {"ticket": ticket_id, **({"helpdesk": helpdesk} if helpdesk else {})}
+            try:
+                answer = session.post(f"{base}/api/ack", json=body, headers=headers, timeout=10, allow_redirects=False,
+                                      verify=str(b.remote_ca_file) if b.remote_ca_file else True)
+            except requests.RequestException as error:
+                failed.append(f"{name} (cannot reach the dashboard: {type(error).__name__})")
+                continue
+            if answer.status_code == 200:
+                done.append(name)
+            else:
+                try:
+                    why = str(answer.json().get("error", ""))[:120]
+                except (ValueError, AttributeError):
+                    why = ""
+                failed.append(f"{name} (HTTP {answer.status_code}{': ' + why if why else ''})")
+    words = [f"acknowledged {', '.join(done)}"] if done else []
+    if failed:
+        words.append(f"could not acknowledge {', '.join(failed)}")
+    return "; ".join(words)

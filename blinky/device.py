@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 from pyluxafor import LuxaforFlag
 
@@ -27,6 +28,8 @@ PRODUCT_ID = LuxaforFlag.DEVICE_PRODUCT_ID  # 0xF372
 REPORT_ID = 0
 STROBE_SPEED = 20
 REPEAT_FOREVER = 0
+TOUCH_REPORT = 0x83  # a Luxafor Mute's touch: an 8-byte input report, either edge (which byte is which: unknown)
+READ_MS = 250  # a blocking read's timeout: the reader notices a closed light this soon; input reports queue
 
 def command(effect: Effect) -> bytes:
     """The 8-byte Luxafor command for *effect*, on all LEDs."""
@@ -95,8 +98,11 @@ class LightSet:
         """Show *effect*; False when the light is gone."""
         raise NotImplementedError
 
-    def _release(self, device: Any) -> None:
+    def _release(self, path: bytes, device: Any) -> None:
         raise NotImplementedError
+
+    def listen(self, on_touch: Callable[[], None]) -> None:
+        """Report a touch on one of these lights (for the kinds that have one)."""
 
     def _discover(self) -> None:
         for info in self.listing():
@@ -114,7 +120,7 @@ class LightSet:
     def _close(self, path: bytes) -> None:
         device = self.open.pop(path)
         try:
-            self._release(device)
+            self._release(path, device)
         except Exception as error:
             logger.debug("closing the light at %r: %s", path, error)
 
@@ -158,13 +164,16 @@ class LightSet:
 
 
 class Lights(LightSet):
-    """Luxafors, byte-exact through hidapi."""
+    """Luxafors, byte-exact through hidapi. A Mute's touch is read in its own thread and reported to
+    *on_touch*."""
 
     kind = "luxafor"
 
     def __init__(self, hid: Any, path: bytes | None = None, port: str | None = None) -> None:
         super().__init__(path, port)
         self.hid = hid
+        self.on_touch: Callable[[], None] | None = None  # a Mute's touch
+        self.reading: dict[bytes, threading.Lock] = {}  # a Mute's reader holds it while hidapi reads
 
     def listing(self) -> list[dict[str, Any]]:
         return [{**info, "port": usb_port(info["path"]), "kind": self.kind}
@@ -173,13 +182,41 @@ class Lights(LightSet):
     def _open(self, info: dict[str, Any]) -> Any:
         device = self.hid.device()
         device.open_path(info["path"])
+        if str(info.get("product_string") or "").upper().endswith("MUTE") and self.on_touch is not None:
+            lock = self.reading[info["path"]] = threading.Lock()
+            threading.Thread(target=self._read_touches, args=(info["path"], device, lock), daemon=True,
+                             name=f"touch {info['path']!r}").start()
         return device
+
+    def _read_touches(self, path: bytes, device: Any, lock: threading.Lock) -> None:
+        """Until the light is closed: every 0x83 report is a touch (other reports are noise)."""
+        while True:
+            with lock:
+                if self.open.get(path) is not device and self.reading.get(path) is not lock:
+                    return
+                try:
+                    data = device.read(8, READ_MS)
+                except (OSError, ValueError):
+                    return  # gone: the writer finds out and closes it
+            if data and data[0] == TOUCH_REPORT and self.on_touch is not None:
+                try:
+                    self.on_touch()
+                except Exception:
+                    logger.exception("a touch on the light at %r could not be handled", path)
 
     def _send(self, device: Any, effect: Effect) -> bool:
         return device.write(report(effect)) >= 0
 
-    def _release(self, device: Any) -> None:
-        device.close()
+    def listen(self, on_touch: Callable[[], None]) -> None:
+        self.on_touch = on_touch
+
+    def _release(self, path: bytes, device: Any) -> None:
+        lock = self.reading.pop(path, None)
+        if lock is None:
+            device.close()
+            return
+        with lock:  # never close under a read in progress: hidapi would read freed memory
+            device.close()
 
 
 class AnyLights(LightSet):
@@ -202,6 +239,10 @@ class AnyLights(LightSet):
 
     def show(self, effect: Effect) -> int:
         return sum(kind.show(effect) for kind in self.kinds)
+
+    def listen(self, on_touch: Callable[[], None]) -> None:
+        for kind in self.kinds:
+            kind.listen(on_touch)
 
     def close(self) -> None:
         for kind in self.kinds:

@@ -3,6 +3,8 @@
 Under one device, retained discovery configs announce: the worst state
 (``sensor``, the contract's words), the breached count, a count per ticket
 state, the data's age, and ``problem`` (``binary_sensor``: stale or error).
+With several lights (``[[blinky.lights]]``), each light's worst state too. A
+Luxafor Mute's touch is a device trigger ("button_short_press"), one per light.
 Every config names the availability topic, which reads ``online`` while
 blinky runs and ``offline`` (the retained last will) when it dies. When Home
 Assistant says ``online`` on ``<prefix>/status`` (it restarted), everything
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -45,6 +48,7 @@ class MqttOutput:
         self.prefix = settings.discovery_prefix
         self.base = f"ticketdash/{settings.node_id}"
         self.availability = f"{self.base}/availability"
+        self.lights = {light.name: re.sub(r"[^a-z0-9_-]", "_", light.name.lower()) for light in config.lights}
         self.lock = threading.Lock()
         self.current: dict[str, str] = {}
         self.connected = False
@@ -78,18 +82,27 @@ class MqttOutput:
 
     # -- what the board says ---------------------------------------------
 
-    def publish(self, figures: Figures) -> None:
-        """Send what changed (everything again after a reconnect)."""
+    def publish(self, figures: Figures, lights: dict[str, str] | None = None) -> None:
+        """Send what changed (everything again after a reconnect); *lights*: each light's own worst state."""
         states = {"worst": figures.worst, "breached": str(figures.breached),
                   "data_age": str(round(figures.data_age)) if figures.data_age is not None else "unknown",
                   "problem": "ON" if figures.problem else "OFF"}
         states.update({f"count/{state}": str(figures.counts.get(state, 0)) for state in TICKET_STATES})
+        states.update({f"light/{self.lights[name]}/worst": state for name, state in (lights or {}).items()
+                       if name in self.lights})
         with self.lock:
             changed = {k: v for k, v in states.items() if self.current.get(k) != v}
             self.current = states
             if self.connected:
                 for key, value in changed.items():
                     self.client.publish(f"{self.base}/{key}", value, qos=1, retain=True)
+
+    def touched(self, light: str) -> None:
+        """A Mute's touch, as Home Assistant's device trigger (never retained: it happened once)."""
+        topic = f"{self.base}/light/{self.lights[light]}/touch" if light in self.lights else f"{self.base}/touch"
+        with self.lock:
+            if self.connected:
+                self.client.publish(topic, "touch", qos=1, retain=False)
 
     # -- paho's thread ---------------------------------------------------
 
@@ -141,6 +154,16 @@ class MqttOutput:
             entities[f"sensor/{node}/count_{state}"] = {
                 "name": f"{WORDS[state]} tickets", "state_topic": f"{self.base}/count/{state}",
                 "state_class": "measurement", "unit_of_measurement": "tickets"}
-        return {f"{self.prefix}/{path}/config": {**entity, **common, "unique_id": path.replace("/", "_"),
-                                                 "object_id": f"{node}_{path.rsplit('/', 1)[1]}"}
-                for path, entity in entities.items()}
+        for name, slug in self.lights.items():
+            entities[f"sensor/{node}/light_{slug}_worst"] = {
+                "name": f"{name}: worst state", "state_topic": f"{self.base}/light/{slug}/worst",
+                "icon": "mdi:alarm-light"}
+        configs = {f"{self.prefix}/{path}/config": {**entity, **common, "unique_id": path.replace("/", "_"),
+                                                    "object_id": f"{node}_{path.rsplit('/', 1)[1]}"}
+                   for path, entity in entities.items()}
+        touches = {slug: f"{self.base}/light/{slug}/touch" for slug in self.lights.values()} or {"touch": f"{self.base}/touch"}
+        for slug, topic in touches.items():  # a device trigger has its own keys
+            configs[f"{self.prefix}/device_automation/{node}/{slug}_touch/config"] = {
+                "automation_type": "trigger", "topic": topic, "payload": "touch", "type": "button_short_press",
+                "subtype": f"{slug} touch" if self.lights else "touch", "device": device}
+        return configs

@@ -210,6 +210,12 @@ class FakeLights:
     def unplug(self, name: str = "1-2:1.0") -> None:
         (self.root / "lights" / name).unlink()
 
+    def touch(self, name: str = "1-2:1.0") -> None:
+        """A Luxafor Mute's touch: press and release, two 0x83 input reports."""
+        (self.root / "touches").mkdir(exist_ok=True)
+        with open(self.root / "touches" / name, "a") as reports:
+            reports.write("8301000000000000\n8300000000000000\n")
+
     def break_open(self, name: str) -> None:
         (self.root / "broken" / name).touch()
 

@@ -407,3 +407,70 @@ def test_clearing_and_signing_in_refuse_the_kiosk_key_and_forgeries(desk) -> Non
     refused = other.post("/signin", data={"name": "kiosk", "token": "kiosk-key-0123456789", "csrf": fresh})
     assert refused.status_code == 401 and "ticketdash_session" not in refused.headers.get("Set-Cookie", "")
     assert client.delete("/api/ack", json={"ticket": 42}, headers={"X-CSRF-Token": csrf}).status_code == 200
+
+
+@pytest.mark.xdist_group("light")
+def test_a_mute_touch_acknowledges_what_its_light_shows(tmp_path: Path, fake_lights, gui_server) -> None:
+    """The real dashboard and blinky: a touch on a Luxafor Mute is "on it" for the overdue tickets its
+    light shows, as the operator whose token blinky holds; the strobe stops; a new breach strobes again."""
+    import json
+    import signal
+
+    import requests
+
+    from tests.helpers import private, start_module, wait_for, write_heartbeat
+
+    fake_lights.plug("1-2:1.0", product="LUXAFOR MUTE")
+    server = gui_server(blinky={"device": "luxafor", "debounce_seconds": 0.05, "touch_token_file": "touch.key"})
+    write_heartbeat(server.tickets)
+    put_ticket(server.tickets, ticket(42, subject="Printer on fire", **OVERDUE))
+    put_ticket(server.tickets, ticket(43, **WARNING))
+    private(server.config.parent / "touch.key", "not-yet\n")  # one config for every daemon: it must read
+    server.start()
+    private(server.config.parent / "touch.key", add_operator(server.config, "Ada Lovelace") + "\n")
+    blinky = start_module("blinky", "--config", str(server.config), env=fake_lights.env())
+    try:
+        last = lambda: (fake_lights.writes() or [b""])[-1]  # noqa: E731
+        wait_for(lambda: last() == STROBE_RED, what="the light strobing for the breach")
+        fake_lights.touch("1-2:1.0")
+        wait_for(lambda: last() == STEADY_RED, timeout=10, what="the light steady after the touch")
+        board = requests.get(server.url + "/api/board", timeout=5).json()
+        acks = {t["id"]: t["ack"] for s in board["sections"] for t in s["tickets"]}
+        assert acks[42]["by"] == "Ada Lovelace" and acks[43] is None  # what the light showed, and only that
+        status = lambda: json.loads((server.tickets / "_light.json").read_text())  # noqa: E731
+        wait_for(lambda: "acknowledged #42" in status().get("touch", ""), what="the status saying so")
+    finally:
+        blinky.send_signal(signal.SIGTERM)
+        assert blinky.wait(timeout=10) == 0
+    token = (server.config.parent / "touch.key").read_text().strip()
+    assert token not in blinky.log.read_text()
+
+
+@pytest.mark.xdist_group("light")
+def test_a_touch_without_a_token_only_calms_this_light_and_says_so(tmp_path: Path, fake_lights) -> None:
+    import json
+    import signal
+
+    from tests.helpers import site_config, start_module, wait_for, write_heartbeat
+
+    fake_lights.plug("1-2:1.0", product="LUXAFOR MUTE")
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    put_ticket(folder, ticket(42, **OVERDUE))
+    config = site_config(tmp_path / "config", blinky={"device": "luxafor", "debounce_seconds": 0.05})
+    blinky = start_module("blinky", "--config", str(config), env=fake_lights.env())
+    try:
+        last = lambda: (fake_lights.writes() or [b""])[-1]  # noqa: E731
+        wait_for(lambda: last() == STROBE_RED, what="the strobe")
+        fake_lights.touch("1-2:1.0")
+        wait_for(lambda: last() == STEADY_RED, timeout=10, what="steady here")
+        status = lambda: json.loads((folder / "_light.json").read_text())  # noqa: E731 (written just after the light)
+        wait_for(lambda: "the wall and the alerts do not know" in status().get("touch", ""), what="the status saying so")
+        assert status()["state"] == "overdue"
+        put_ticket(folder, ticket(44, fr_due_by=iso_in(minutes=-5),
+                                  stats={"first_responded_at": None, "agent_responded_at": None}))
+        wait_for(lambda: last() == STROBE_RED, timeout=10, what="a worse state strobes again")
+    finally:
+        blinky.send_signal(signal.SIGTERM)
+        assert blinky.wait(timeout=10) == 0

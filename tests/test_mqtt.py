@@ -142,3 +142,35 @@ def test_a_broker_outage_never_stops_the_light(tmp_path: Path, fake_lights, mosq
     finally:
         blinky.send_signal(signal.SIGTERM)
         assert blinky.wait(timeout=15) == 0
+
+
+def test_each_light_and_a_mute_touch_reach_home_assistant(tmp_path: Path, fake_lights, mosquitto, home) -> None:
+    fake_lights.plug("1-1.4:1.0", product="LUXAFOR MUTE")
+    fake_lights.plug("1-1.3:1.0")
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_heartbeat(folder)
+    (folder / "_names").mkdir()
+    (folder / "_names" / "agents.txt").write_text("5:Ada Lovelace\n6:Grace Hopper\n")
+    put_ticket(folder, ticket(1, responder_id=5, due_by=iso_in(minutes=-5)))
+    put_ticket(folder, ticket(2, responder_id=6, due_by=iso_in(hours=6)))
+    config = site_config(tmp_path / "config", mqtt={"host": "127.0.0.1", "port": mosquitto.port}, blinky={
+        "device": "luxafor", "debounce_seconds": 0.05, "lights": [
+            {"name": "Ada", "port": "1-1.4", "agent": 5}, {"name": "Grace", "port": "1-1.3", "agent": 6}]})
+    blinky = start_module("blinky", "--config", str(config), env=fake_lights.env())
+    try:
+        trigger = "homeassistant/device_automation/ticketdash/ada_touch/config"
+        announced = json.loads(wait_for(lambda: home.last(trigger), what="the touch trigger"))
+        assert announced["automation_type"] == "trigger" and announced["type"] == "button_short_press"
+        assert announced["topic"] == "ticketdash/ticketdash/light/ada/touch"
+        assert announced["device"]["identifiers"] == ["ticketdash_ticketdash"]  # the one device
+        assert home.last("homeassistant/device_automation/ticketdash/grace_touch/config")
+        wait_for(lambda: home.last("ticketdash/ticketdash/light/ada/worst") == "overdue"
+                 and home.last("ticketdash/ticketdash/light/grace/worst") == "warning", what="each light's state")
+        assert json.loads(home.last("homeassistant/sensor/ticketdash/light_ada_worst/config"))["name"] == "Ada: worst state"
+        fake_lights.touch("1-1.4:1.0")  # press and release: one touch
+        wait_for(lambda: home.count("ticketdash/ticketdash/light/ada/touch") == 1, what="the touch")
+        assert [r for t, _, r in home.messages if t.endswith("/touch")] == [False]  # it happened once: never retained
+    finally:
+        blinky.send_signal(signal.SIGTERM)
+        assert blinky.wait(timeout=10) == 0

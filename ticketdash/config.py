@@ -70,6 +70,7 @@ class Config:
     alert_urls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # route name -> urls and urls_file's
     agent_urls: dict[int, str] = field(default_factory=dict)  # [alerts.reminders] agents_file: agent ID -> URL
     mqtt_password: Secret | None = None  # [mqtt] password_file's
+    touch_token: Secret | None = None  # [blinky] touch_token_file's
 
     @property
     def all_views(self) -> dict[str, ViewSettings]:
@@ -202,7 +203,7 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
                   access_key=_access_key(path, gui.access_key_file), effects=_effects(path, sections["blinky"]),
                   helpdesks=helpdesks, alert_urls=_alert_urls(path, sections["routes"]),
                   agent_urls=_agent_urls(path, sections["reminders"]), mqtt_password=_mqtt_password(path, sections["mqtt"]),
-                  **sections)
+                  touch_token=_touch_token(path, sections["blinky"]), **sections)
 
 
 def check_urls(config: Config, problem: Callable[[str], str | None]) -> None:
@@ -254,6 +255,25 @@ def _mqtt_password(path: Path, mqtt: MqttSettings) -> Secret | None:
         return None
     text = _read(mqtt.password_file, f"{path}: [mqtt] password_file: {mqtt.password_file}", secret=True)
     return Secret((text or "").strip())
+
+
+def _touch_token(path: Path, blinky: BlinkySettings) -> Secret | None:
+    """The operator's token a touch acknowledges with; it goes only to the dashboard, never in clear
+    across the network."""
+    if blinky.touch_token_file is None:
+        return None
+    where = f"{path}: [blinky] touch_token_file: {blinky.touch_token_file}"
+    token = (_read(blinky.touch_token_file, where, secret=True) or "").strip()
+    if not token:
+        raise ConfigError(f"{where}: is empty (python -m gui operators add NAME prints a token)")
+    url = blinky.dashboard_url or blinky.remote_url
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{path}: [blinky] dashboard_url: must start with http:// or https://")
+        if url.startswith("http://") and not _loopback(urlsplit(url).hostname or "") and not blinky.remote_allow_http:
+            raise ConfigError(f"{path}: [blinky] dashboard_url: the token would cross the network in clear over "
+                              f"http://; use https:// (or remote_allow_http = true)")
+    return Secret(token)
 
 
 def _check_gui(path: Path, gui: GuiSettings) -> None:

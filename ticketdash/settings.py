@@ -230,6 +230,10 @@ class BlinkySettings(_Section):
     remote_access_key_file: Path | None = _setting(None, "the dashboard's kiosk access key")
     remote_allow_http: bool = _setting(False, "send the key to a remote_url over plain http:// (not loopback)")
     remote_poll_seconds: float = _setting(5.0, "how often to ask the remote dashboard", min=1.0)
+    touch_token_file: Path | None = _setting(None, "an operator's token (python -m gui operators add): a Luxafor "
+                                                   "Mute's touch acknowledges what its light shows; without it a "
+                                                   "touch only calms this light")
+    dashboard_url: str = _setting("", "where a touch acknowledges (default: remote_url, else this box's dashboard)")
 
 
 @dataclass(frozen=True)

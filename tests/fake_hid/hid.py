@@ -7,6 +7,8 @@ process sees the same lights the test plugs in:
   holds its product string (a Luxafor), or JSON ``{"vendor_id", "product_id",
   "product"}`` for another brand. Delete it to unplug the light.
 - ``broken/<name>``: opening that light fails, as without the udev rule.
+- ``touches/<name>``: input reports waiting to be read from that light, one hex
+  report per line (a Luxafor Mute's touch is ``83 01 00 00 00 00 00 00``).
 - ``writes.jsonl``: every write, ``{"path": ..., "hex": ..., "kind": "write" | "feature"}``, in order.
 
 Behaviour copied from cython-hidapi 0.15: ``write`` returns the byte count,
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 
@@ -55,6 +58,7 @@ def enumerate(vendor_id: int = 0, product_id: int = 0) -> list[dict]:  # noqa: A
 class device:  # noqa: N801 (hid's own name)
     def __init__(self) -> None:
         self.path: bytes | None = None
+        self.reports_read = 0
 
     def open_path(self, path: bytes) -> None:
         if not isinstance(path, bytes):
@@ -80,9 +84,23 @@ class device:  # noqa: N801 (hid's own name)
         return self.write(buf, "feature")
 
     def read(self, size: int, timeout_ms: int = 0) -> list[int]:
+        """The next waiting input report, or [] after *timeout_ms* (hidapi blocks that long)."""
         if self.path is None:
             raise ValueError("not open")
-        return []
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            try:
+                waiting = (_root() / "touches" / self.path.decode()).read_text().split()
+            except FileNotFoundError:
+                waiting = []
+            if len(waiting) > self.reports_read:
+                self.reports_read += 1
+                return list(bytes.fromhex(waiting[self.reports_read - 1]))[:size]
+            if not (_root() / "lights" / self.path.decode()).exists():
+                raise OSError("read error")
+            if time.monotonic() >= deadline:
+                return []
+            time.sleep(0.02)
 
     def error(self) -> str:
         return ""
