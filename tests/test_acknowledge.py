@@ -474,3 +474,43 @@ def test_a_touch_without_a_token_only_calms_this_light_and_says_so(tmp_path: Pat
     finally:
         blinky.send_signal(signal.SIGTERM)
         assert blinky.wait(timeout=10) == 0
+
+
+def test_a_touch_that_the_dashboard_refuses_says_why(gui_server) -> None:
+    from ticketdash import config as configuration
+    from blinky.daemon import acknowledge
+    from tests.helpers import write_heartbeat
+
+    server = gui_server(blinky={"touch_token_file": "touch.key"})
+    private(server.config.parent / "touch.key", "a-token-nobody-was-given-0123456789\n")
+    write_heartbeat(server.tickets)
+    put_ticket(server.tickets, ticket(42, **OVERDUE))
+    server.start()
+    loaded = configuration.load(server.config, environ={})
+    said = acknowledge(loaded, (("", 42),))
+    assert said.startswith("could not acknowledge #42 (HTTP 401") and "a-token-nobody" not in said
+    private(server.config.parent / "touch.key", add_operator(server.config, "Ada Lovelace") + "\n")
+    loaded = configuration.load(server.config, environ={})
+    said = acknowledge(loaded, (("", 42), ("", 999)))
+    assert said.startswith("acknowledged #42; could not acknowledge #999 (HTTP 404: no ticket") and "999 on the wall" in said
+    assert server.stop() == 0
+    assert "cannot reach the dashboard" in acknowledge(loaded, (("", 42),))
+
+
+def test_a_touch_token_never_crosses_the_network_in_clear(tmp_path: Path) -> None:
+    from ticketdash import config as configuration
+    from tests.helpers import write_config
+
+    private(tmp_path / "touch.key", "t0ken-0123456789abcdef\n")
+    for url, ok in [("http://wall.example.lan/", False), ("https://wall.example.lan/", True),
+                    ("http://127.0.0.1:5001/", True), ("ftp://wall/", False)]:
+        path = write_config(tmp_path, {"blinky": {"touch_token_file": "touch.key", "dashboard_url": url}}, token=None)
+        if ok:
+            assert configuration.load(path, environ={}).touch_token is not None
+        else:
+            with pytest.raises(configuration.ConfigError, match=r"\[blinky\] dashboard_url"):
+                configuration.load(path, environ={})
+    (tmp_path / "touch.key").chmod(0o644)
+    path = write_config(tmp_path, {"blinky": {"touch_token_file": "touch.key"}}, token=None)
+    with pytest.raises(configuration.ConfigError, match="touch_token_file"):
+        configuration.load(path, environ={})  # others can read it: refused

@@ -375,3 +375,16 @@ def test_other_brands_get_their_vendors_bytes_through_busylight_core(tmp_path: P
     assert run_module("blinky", "--config", str(config), "--once", env=fake_lights.env()).returncode == 0
     assert fake_lights.writes("1-1.4:1.0")[-1] == RED_STROBE
     assert fake_lights.writes("1-1.2:1.0")[-1] == bytes.fromhex("01 63 ff 00 00 00 0a 00")
+
+
+def test_a_remote_boards_tickets_for_a_touch_are_read_defensively() -> None:
+    from blinky.daemon import _remote_tickets
+
+    answer = {"sections": [
+        {"tickets": [{"id": 1, "state": "overdue"}, {"id": 2, "state": "overdue", "ack": {"by": "Ada"}},
+                     {"id": "3", "state": "overdue"}, {"id": 4, "state": "warning"}, {"id": True, "state": "overdue"},
+                     {"id": 5, "state": "overdue", "helpdesk": "acme"}, {"id": 6, "state": "overdue", "helpdesk": 7},
+                     "junk", None]},
+        {"tickets": "not a list"}, "junk", {"no": "tickets"}]}
+    assert _remote_tickets(answer, "overdue") == (("", 1), ("acme", 5))
+    assert _remote_tickets({"sections": {"a": 1}}, "overdue") == () and _remote_tickets({}, "overdue") == ()
