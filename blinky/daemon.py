@@ -17,6 +17,7 @@ from typing import Any, Callable, NamedTuple, Protocol
 import requests
 
 from ticketdash import states, timefmt
+from ticketdash.acks import ACKABLE
 from ticketdash.board import LiveBoard
 from ticketdash.config import Config
 from ticketdash.settings import LightSettings, ViewSettings
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 LOOK_FOR_LIGHT_SECONDS = 5.0
 TOUCH_SETTLE_SECONDS = 2.0  # a touch is two reports (press, release): one touch
-ACKABLE = frozenset({"fr_overdue", "overdue", "critical", "warning", "attention"})
 
 
 @dataclass(frozen=True)

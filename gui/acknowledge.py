@@ -1,4 +1,5 @@
-"""The dashboard's only write path: operators sign in and say "on it" (``POST /api/ack``).
+"""The dashboard's only write path: operators sign in and say "on it" (``POST /api/ack``), or
+"assign to me" (``POST /api/claim``, which the watcher sends on to the helpdesk).
 
 Who may write: an operator (``python -m gui operators add``), by bearer token
 (programs) or by a sign-in session (browsers, which must also send the
@@ -19,8 +20,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 
-from ticketdash import links, timefmt
+from ticketdash import claims, links, timefmt
 from ticketdash.acks import Ack
+from ticketdash.config import claims_on
 from ticketdash.board import Row
 from ticketdash.states import WORDS
 from ticketdash.store import is_id
@@ -35,9 +37,9 @@ SESSION_COOKIE = "ticketdash_session"
 SIGNIN_COOKIE = "ticketdash_signin"  # the sign-in form's own CSRF token (double submit)
 MAX_MINUTES = 7 * 24 * 60
 # Paths that check operators themselves (the kiosk key is neither needed nor enough).
-OPERATOR_PATHS = ("/api/ack", "/api/me", "/signin", "/signout", "/ack-log")
+OPERATOR_PATHS = ("/api/ack", "/api/claim", "/api/me", "/signin", "/signout", "/ack-log")
 LINKS = "/ack/"  # a signed link from an alert: /ack/<ticket>?...
-WRITES = {"/api/ack": ("POST", "DELETE"), "/signin": ("POST",), "/signout": ("POST",),
+WRITES = {"/api/ack": ("POST", "DELETE"), "/api/claim": ("POST",), "/signin": ("POST",), "/signout": ("POST",),
           "/access": ("POST",)}  # not a write: a TV showing its key once, out of every URL
 
 
@@ -211,6 +213,44 @@ def clear(operator: Operator, body: dict[str, Any], ref: Ref | None, problem: st
     return jsonify(ok=True)
 
 
+@bp.post("/api/claim")
+@_write
+def claim(operator: Operator, body: dict[str, Any], ref: Ref | None, problem: str | None) -> Response:
+    """"Assign to me": queued for the watcher, which alone writes to the helpdesk; ``/api/me`` tells how it went."""
+    current = site()
+    if not claims_on(current.config):
+        return _error(404, "claims are off (set [freshservice] write_api_key_file)")
+    if problem is not None or ref is None:
+        return _error(400, problem or "ticket")
+    target = _target(ref)
+    if operator.agent_id is None:
+        _audit(operator.name, "claim", target, "refused: the operator has no agent id")
+        return _error(409, "you have no agent id: python -m gui operators add NAME --agent-id ID")
+    if _row(ref) is None:
+        _audit(operator.name, "claim", target, "refused: no such ticket on the wall")
+        return _error(404, f"no ticket {target} on the wall")
+    outbox = current.config.gui.claims_dir
+    assert outbox is not None
+    claims.tidy(outbox, claims.results(current.config.paths.tickets), now())
+    made = claims.put(outbox, ref[1], operator.agent_id, operator.name, now())
+    _audit(operator.name, "claim", target, f"queued for the watcher ({made.id})")
+    response = jsonify(ok=True, claim=made.id, status="queued")
+    response.status_code = 202
+    return response
+
+
+def _claims_of(name: str) -> list[dict[str, Any]]:
+    """An operator's recent claims, newest first: queued, sending, done or failed (with why)."""
+    config = site().config
+    assert config.gui.claims_dir is not None
+    known = claims.results(config.paths.tickets)
+    found = [{"claim": c.id, "ticket": c.ticket, "status": "queued", "error": "", "at": timefmt.format(c.at)}
+             for c in claims.waiting(config.gui.claims_dir) if c.by == name and c.id not in known]
+    found += [{"claim": claim_id, "ticket": r.get("ticket"), "status": r.get("status"), "error": r.get("error", ""),
+               "at": r.get("at")} for claim_id, r in known.items() if r.get("by") == name]
+    return sorted(found, key=lambda c: str(c["at"]), reverse=True)[:10]
+
+
 def _body() -> dict[str, Any] | Response:
     if not request.is_json:
         return _error(400, "send JSON (Content-Type: application/json)")
@@ -246,8 +286,9 @@ def me() -> Response:
     if session is None:
         return _error(401, "not signed in")
     o = session.operator
+    on = claims_on(site().config)
     return jsonify(name=o.name, role=o.role, agent_id=o.agent_id, csrf=session.csrf,
-                   ack_minutes=site().config.gui.ack_minutes)
+                   ack_minutes=site().config.gui.ack_minutes, claims_on=on, claims=_claims_of(o.name) if on else [])
 
 
 @bp.get("/signin")

@@ -188,6 +188,9 @@ function row(t, names) {
   }
   if (me && t.ack && (t.ack.by === me.name || me.role === "lead")) state.append(" ", ackButton("clear", "Clear", t));
   else if (me && !t.ack && ACKABLE.has(t.state)) state.append(" ", ackButton("ack", "On it", t));
+  if (me && me.claims_on && me.agent_id && t.agent_id !== me.agent_id && ACKABLE.has(t.state) && !t.helpdesk) {
+    state.append(" ", ackButton("claim", "Assign to me", t));
+  }
   const due = el("td", "due");
   if (t.due_at) {
     due.dataset.due = t.due_at;
@@ -219,24 +222,39 @@ function ackButton(action, text, t) {
   return button;
 }
 
-// The one write: "on it" (POST) or its end (DELETE), with the session's CSRF token.
+// The writes: "on it" (POST) or its end (DELETE), and "assign to me", with the session's CSRF token.
 async function acknowledge(button) {
   const payload = { ticket: Number(button.dataset.ticket) };
   if (button.dataset.helpdesk) payload.helpdesk = button.dataset.helpdesk;
+  const act = button.dataset.act;
   button.disabled = true;
   try {
-    const response = await fetch("/api/ack", {
-      method: button.dataset.act === "clear" ? "DELETE" : "POST", credentials: "same-origin",
+    const response = await fetch(act === "claim" ? "/api/claim" : "/api/ack", {
+      method: act === "clear" ? "DELETE" : "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf }, body: JSON.stringify(payload),
     });
     const answer = await response.json().catch(() => ({}));
-    $("operator-status").textContent = response.ok
-      ? (button.dataset.act === "clear" ? `Cleared #${payload.ticket}` : `You are on #${payload.ticket} until ${new Date(answer.until).toLocaleTimeString()}`)
-      : `Not done: ${answer.error || "HTTP " + response.status}`;
+    const done = { clear: `Cleared #${payload.ticket}`, claim: `Assigning #${payload.ticket} to you…`,
+      ack: `You are on #${payload.ticket} until ${new Date(answer.until).toLocaleTimeString()}` };
+    $("operator-status").textContent = response.ok ? done[act] : `Not done: ${answer.error || "HTTP " + response.status}`;
+    if (response.ok && act === "claim") followClaim(answer.claim, payload.ticket);
   } catch (error) {
     $("operator-status").textContent = "Not done: cannot reach the dashboard server";
   }
   etag = null; // show it at once
+}
+
+// A claim goes to the helpdesk through the watcher: say how it went, or the exact failure.
+async function followClaim(id, ticket) {
+  for (let tries = 0; tries < 60; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const response = await fetch("/api/me", { credentials: "same-origin", cache: "no-store" }).catch(() => null);
+    const answer = response && response.ok ? await response.json() : null;
+    const claim = answer && answer.claims.find((c) => c.claim === id);
+    if (claim && claim.status === "done") { $("operator-status").textContent = `#${ticket} is assigned to you`; return; }
+    if (claim && claim.status === "failed") { $("operator-status").textContent = `Not assigned #${ticket}: ${claim.error}`; return; }
+  }
+  $("operator-status").textContent = `#${ticket}: no answer from the watcher yet`;
 }
 
 async function signedIn() {

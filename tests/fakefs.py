@@ -74,6 +74,10 @@ class FakeFreshservice:
         self.lock = threading.RLock()
         self.next_id = 1
         self.me: int | None = None  # the agent id the key belongs to (GET agents/me); None: 404
+        self.write_key: str | None = None  # a key whose agent role may assign (PUT tickets, POST notes)
+        self.write_role_ok = True  # False: that key's role cannot assign (403), as a read-only role
+        self.writes: list[tuple[str, str, Any]] = []  # every write: (method, path, body)
+        self.notes: dict[int, list[dict[str, Any]]] = {}
         self.filter_max_pages = 40  # what /tickets/filter pages to (UNCONFIRMED for tickets: 10 or 40)
         self.server: ThreadingHTTPServer | None = None
         self.stopping = threading.Event()  # a slow answer ends when the server stops
@@ -248,6 +252,28 @@ class FakeFreshservice:
             return 200, {"ticket_fields": fields}, {}, 1
         return 404, {}, {}, 1
 
+    def write(self, method: str, path: str, body: Any, user: str) -> tuple[int, Any, dict[str, str], int]:
+        """``PUT /tickets/<id>`` (``responder_id``) and ``POST /tickets/<id>/notes``, as Freshservice takes them:
+        only with a key whose role may (the read key's may not: 403)."""
+        parts = path.removeprefix("/api/v2/").strip("/").split("/")
+        with self.lock:
+            self.writes.append((method, path, body))
+            if user != self.write_key or not self.write_role_ok:
+                return 403, {"code": "access_denied", "message": "You are not authorized to perform this action."}, {}, 1
+            if len(parts) < 2 or parts[0] != "tickets" or not parts[1].isdigit() or int(parts[1]) not in self.tickets:
+                return 404, {}, {}, 1
+            ticket_id = int(parts[1])
+            if method == "PUT" and len(parts) == 2 and isinstance(body, dict):
+                if not isinstance(body.get("responder_id"), int) or body["responder_id"] not in self.agents:
+                    return 400, _validation("responder_id", "invalid_value"), {}, 1
+                return 200, {"ticket": self.update_ticket(ticket_id, responder_id=body["responder_id"])}, {}, 1
+            if method == "POST" and parts[2:] == ["notes"] and isinstance(body, dict) and isinstance(body.get("body"), str):
+                note = {"id": len(self.notes.get(ticket_id, [])) + 1, "body": body["body"],
+                        "private": body.get("private", True), "user_id": self.me}
+                self.notes.setdefault(ticket_id, []).append(note)
+                return 201, {"conversation": note}, {}, 1
+            return 405 if method == "PUT" else 400, {}, {}, 1
+
     def one_ticket(self, ticket_id: int, include: list[str], wrap: Callable[[dict[str, Any]], Any]
                    ) -> tuple[int, Any, dict[str, str], int]:
         """``GET /tickets/<id>``: the ticket (*wrap* puts it in the product's envelope), stats only when asked."""
@@ -412,6 +438,34 @@ def _handler(fake: FakeFreshservice) -> type[BaseHTTPRequestHandler]:
                 self._send(status, body, headers, cost, truncate=True)
             else:
                 self._send(status, body, headers, cost)
+
+        def do_PUT(self) -> None:  # noqa: N802
+            self._write("PUT")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._write("POST")
+
+        def _write(self, method: str) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(min(length, 1_000_000))
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                body = None
+            header = self.headers.get("Authorization", "")
+            try:
+                user = base64.b64decode(header[6:]).decode().partition(":")[0] if header.startswith("Basic ") else ""
+            except ValueError:
+                user = ""
+            if user not in (fake.api_key, fake.write_key):
+                self._send(401, {"code": "invalid_credentials", "message": "You have to be logged in"}, {}, 1)
+                return
+            fault = fake.take_fault(url.path)
+            if fault and fault.kind == "status":
+                self._send(fault.status, {"message": "fault injected"}, {"Retry-After": str(fault.retry_after or 1)}, 1)
+                return
+            self._send(*fake.write(method, url.path, body, user))
 
         def _authorised(self) -> bool:
             header = self.headers.get("Authorization", "")

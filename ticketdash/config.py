@@ -168,7 +168,8 @@ def build(mapping: Mapping[str, Any], path: Path, environ: Mapping[str, str] | N
         status_file=sections["alerts"].status_file or beside / f"alerts-{tickets.name}" / "alerts.json")
     mine = beside / f"dashboard-{tickets.name}"  # the dashboard's own state, also beside the tickets
     sections["gui"] = dataclasses.replace(sections["gui"], database=sections["gui"].database or mine / "dashboard.sqlite3",
-                                          acks_file=sections["gui"].acks_file or mine / "acks.json")
+                                          acks_file=sections["gui"].acks_file or mine / "acks.json",
+                                          claims_dir=sections["gui"].claims_dir or mine / "claims")
     sections["views"] = {}
     for slug, values in views.items():
         if not isinstance(values, dict) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug) or slug == "all":
@@ -255,6 +256,27 @@ def _mqtt_password(path: Path, mqtt: MqttSettings) -> Secret | None:
         return None
     text = _read(mqtt.password_file, f"{path}: [mqtt] password_file: {mqtt.password_file}", secret=True)
     return Secret((text or "").strip())
+
+
+def write_key(config: Config) -> Secret | None:
+    """The Freshservice key that may write (claims), for the watcher alone: read when it starts, never
+    by the other daemons, which only need to know that claims are on."""
+    where = f"{config.path}: [freshservice] write_api_key_file: {config.freshservice.write_api_key_file}"
+    if config.freshservice.write_api_key_file is None:
+        return None
+    if config.watcher.source != "freshservice" or config.helpdesks:
+        raise ConfigError(f"{where}: claims work with one Freshservice helpdesk (not with {config.watcher.source}"
+                          f"{' or [helpdesks]' if config.helpdesks else ''})")
+    key = (_read(config.freshservice.write_api_key_file, where, secret=True) or "").strip()
+    if not key:
+        raise ConfigError(f"{where}: is empty")
+    return Secret(key)
+
+
+def claims_on(config: Config) -> bool:
+    """Whether "Assign to me" is offered: a write key is configured for the one Freshservice helpdesk."""
+    return (config.freshservice.write_api_key_file is not None and config.watcher.source == "freshservice"
+            and not config.helpdesks)
 
 
 def _touch_token(path: Path, blinky: BlinkySettings) -> Secret | None:

@@ -96,7 +96,8 @@ class FreshworksSettings:
 
 @dataclass(frozen=True)
 class FreshserviceSettings(FreshworksSettings):
-    pass
+    write_api_key_file: Path | None = _setting(None, "a key that may assign tickets: turns on \"Assign to me\" "
+                                                     "(the watcher alone reads it and writes to Freshservice)")
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,8 @@ class GuiSettings:
                                            "(default: dashboard-<tickets>/dashboard.sqlite3 beside the tickets folder)")
     acks_file: Path | None = _setting(None, "the current acks, for the light and the alerts "
                                             "(default: dashboard-<tickets>/acks.json beside the tickets folder)")
+    claims_dir: Path | None = _setting(None, "claims waiting for the watcher "
+                                             "(default: dashboard-<tickets>/claims/ beside the tickets folder)")
 
 
 @dataclass(frozen=True)

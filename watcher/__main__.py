@@ -20,6 +20,8 @@ from ticketdash.daemon import on_stop
 from ticketdash.secrets import exposed
 from ticketdash.store import StoreError, TicketStore
 from watcher.check import check
+from watcher.claims import Claimer
+from watcher.sources import ClientSource
 from watcher.daemon import Stopped, Watcher, make_source, stoppable_sleep
 from watcher.hooks import Pushes, Receiver
 
@@ -36,10 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if config.watcher.source != "demo":
             config.require_source()
+        write_key = configuration.write_key(config)
     except configuration.ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    logs.setup(config.logging.level, (config.api_key, config.webhook_secret))
+    logs.setup(config.logging.level, (config.api_key, config.webhook_secret, write_key))
     problem = exposed(config.account.key_file[1]) if config.watcher.source != "demo" else None
     if problem:
         logger.warning("%s: [%s] %s: %s", config.path, config.watcher.source, config.account.key_file[0], problem)
@@ -74,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
             watcher.announce(seconds, why)
 
     source = make_source(config, stoppable_sleep(stop), announce)
-    watcher = Watcher(config, store, source)
+    claimer = None
+    if write_key is not None and isinstance(source, ClientSource):
+        claimer = Claimer(config.gui.claims_dir or config.paths.tickets, store, source, source.client.with_key(write_key),
+                          mask=config.api_key.mask if config.api_key else str)
+    watcher = Watcher(config, store, source, claimer=claimer)
     logger.info("watching %s (source %s, every %g s) into %s", config.api_url
                 if source.name != "demo" else "the demo helpdesk", source.name,
                 config.watcher.interval, store.folder)

@@ -55,6 +55,33 @@ class ApiClient(Transport):
     def __repr__(self) -> str:
         return f"ApiClient({self.product}, {self.api_url!r})"
 
+    def with_key(self, api_key: Secret) -> ApiClient:
+        """The same account with another key (one that may write), under the same budget: one pacer,
+        one usage, one hold after a 429."""
+        other = ApiClient.__new__(ApiClient)
+        other.__dict__.update(self.__dict__)
+        other.key = api_key
+        other.session = requests.Session()
+        other.session.auth = (api_key.reveal(), "X")
+        other.session.headers.update(self.session.headers)
+        for prefix, adapter in self.session.adapters.items():
+            other.session.mount(prefix, adapter)
+        return other
+
+    def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``PUT /api/v2/<path>``: the changed object."""
+        answer, _ = self._call(f"{self.api_url}/{path.lstrip('/')}", None, "PUT", body)
+        if not isinstance(answer, dict):
+            raise _malformed(path, "not a JSON object", "PUT")
+        return answer
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/v2/<path>``: the created object (never retried but after a 429)."""
+        answer, _ = self._call(f"{self.api_url}/{path.lstrip('/')}", None, "POST", body)
+        if not isinstance(answer, dict):
+            raise _malformed(path, "not a JSON object", "POST")
+        return answer
+
     # -- public calls ----------------------------------------------------
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -110,28 +137,29 @@ class ApiClient(Transport):
         # Only ever send the key to the configured API host.
         return urlunsplit(self._origin + parts[2:]) if parts[:2] != self._origin else link
 
-    def _call(self, url: str, params: dict[str, Any] | None) -> tuple[Any, requests.Response]:
-        """The JSON of a 200 answer; any other status as the API's error."""
-        answer = self.call(url, params)
+    def _call(self, url: str, params: dict[str, Any] | None, method: str = "GET",
+              body: dict[str, Any] | None = None) -> tuple[Any, requests.Response]:
+        """The JSON of a 200 (or 201) answer; any other status as the API's error."""
+        answer = self.call(url, params, method, body)
         path = urlsplit(url).path
         status, content = answer.status, answer.content
         if 300 <= status < 400:
-            raise ApiError(f"GET {path}: redirected ({status}); redirects are never followed ({self.redirect_hint})")
+            raise ApiError(f"{method} {path}: redirected ({status}); redirects are never followed ({self.redirect_hint})")
         if status == 401:
             raise AuthError(f"{self.product} rejected the API key (401)")
         if status == 403:
             raise AuthError(f"{self.product} denied access to {path} (403): check the key's agent role")
         if status == 404:
-            raise NotFound(f"GET {path}: not found (404)")
+            raise NotFound(f"{method} {path}: not found (404)")
         if status == 400:
-            raise BadRequest(f"GET {path}: HTTP 400{_codes(content)}")
-        if status != 200:
-            raise ApiError(f"GET {path}: HTTP {status}{_codes(content)}")
+            raise BadRequest(f"{method} {path}: HTTP 400{_codes(content)}")
+        if status not in (200, 201):
+            raise ApiError(f"{method} {path}: HTTP {status}{_codes(content)}")
         return answer.body, answer.response
 
 
-def _malformed(path: str, why: str) -> ApiError:
-    return ApiError(f"GET {path}: malformed response ({why})")
+def _malformed(path: str, why: str, method: str = "GET") -> ApiError:
+    return ApiError(f"{method} {path}: malformed response ({why})")
 
 
 def _codes(content: bytes) -> str:

@@ -21,10 +21,12 @@ from watcher.sources.freshservice import FreshserviceSource
 from watcher.sources.zendesk import ZendeskSource
 from watcher.sync import Syncer
 from watcher.hooks import Pushes
+from watcher.claims import Claimer
 
 logger = logging.getLogger(__name__)
 
 PUSH_BATCH = 20  # pushed tickets fetched at once, at most
+CLAIM_LOOK_SECONDS = 2.0  # between cycles, how often the claims outbox is looked at
 
 
 class Stopped(BaseException):
@@ -70,11 +72,12 @@ class Watcher:
     """Runs cycles and records each attempt in the heartbeat, success or failure."""
 
     def __init__(self, config: Config, store: TicketStore, source: Source,
-                 clock: Callable[[], datetime] = timefmt.now) -> None:
+                 clock: Callable[[], datetime] = timefmt.now, claimer: Claimer | None = None) -> None:
         self.config = config
         self.store = store
         self.source = source
         self.clock = clock
+        self.claimer = claimer
         self.syncer = Syncer(source, store, config.watcher, config.paths.names, clock)
         self.mask = config.api_key.mask if config.api_key else str
         self.account = config.api_url if source.name != "demo" else source.name
@@ -171,15 +174,33 @@ class Watcher:
                 logger.info("archive: removed %d day(s) older than %d days", removed, days)
 
     def run_forever(self, stop: threading.Event, pushes: Pushes | None = None) -> None:
-        """A cycle every poll interval; between cycles, the tickets that pushes name, as they arrive."""
+        """A cycle every poll interval; between cycles, the tickets that pushes name, as they arrive,
+        and the claims the dashboard queues."""
         interval = self.config.watcher.interval
         while not stop.is_set():
-            self.run_cycle()
+            if self.run_cycle():
+                self.run_claims()
             due = time.monotonic() + interval
             while not stop.is_set() and (left := due - time.monotonic()) > 0:
-                if pushes is not None and pushes.wake.wait(left) and self.run_pushes(pushes):
+                look = min(left, CLAIM_LOOK_SECONDS) if self.claimer is not None else left
+                if pushes is not None and pushes.wake.wait(look) and self.run_pushes(pushes):
                     continue
-                stop.wait(max(0.0, due - time.monotonic()))  # no push, or the helpdesk is not answering
+                if self.claimer is not None and self.claimer.pending() and self.run_claims():
+                    continue
+                stop.wait(max(0.0, min(look, due - time.monotonic())))  # nothing to do, or the helpdesk is not answering
+
+    def run_claims(self) -> bool:
+        """Send the claims that wait, within the calls this minute leaves; False when none could go."""
+        if self.claimer is None:
+            return False
+        self.source.set_deadline(time.monotonic() + self.config.watcher.timeout_seconds * 4)
+        try:
+            return self.claimer.run(self.source.usage.spare) > 0
+        except Exception:  # a bug or a full disk must not end the watcher
+            logger.exception("sending claims failed; they wait")
+            return False
+        finally:
+            self.source.set_deadline(None)
 
     def run_pushes(self, pushes: Pushes) -> bool:
         """Fetch the tickets pushes named (within the calls this minute leaves); False when a call failed."""

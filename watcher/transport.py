@@ -190,19 +190,21 @@ class Transport:
     def close(self) -> None:
         self.session.close()
 
-    def call(self, url: str, params: dict[str, Any] | None) -> Answer:
-        """``GET`` *url*: the answer, after waiting out 429s and retrying what is worth retrying;
-        ApiError when it failed for good."""
+    def call(self, url: str, params: dict[str, Any] | None, method: str = "GET",
+             body: dict[str, Any] | None = None) -> Answer:
+        """*method* *url* (with a JSON *body*): the answer, after waiting out 429s and retrying what is
+        worth retrying; ApiError when it failed for good. A POST is retried only after a 429 (the
+        helpdesk did nothing); after anything else it may have done it, and twice is worse than never."""
         path = urlsplit(url).path
         attempt = 0
         while True:
             self._check_deadline(path)
             try:
-                return self._once(url, params, path)
+                return self._once(url, params, path, method, body)
             except _Transient as problem:
                 attempt += 1
-                if attempt > self.max_retries:
-                    raise ApiError(f"GET {path}: {problem} (gave up after {attempt} tries)") from None
+                if attempt > self.max_retries or (method == "POST" and problem.wait is None):
+                    raise ApiError(f"{method} {path}: {problem} (gave up after {attempt} tries)") from None
                 wait = problem.wait if problem.wait is not None else self.backoff * 2 ** (attempt - 1)
                 self.usage.retries += 1
                 why = f"rate limited by {self.product}" if problem.wait is not None else f"retrying after {problem}"
@@ -212,7 +214,7 @@ class Transport:
                     until = datetime.now(timezone.utc).timestamp() + wait
                     raise ApiError(f"{why} until {_clock_time(until)}" if problem.wait is not None
                                    else f"{why} until {_clock_time(until)}: more than this cycle may wait")
-                logger.warning("GET %s: %s; retry %d in %.1f s", path, problem, attempt, wait)
+                logger.warning("%s %s: %s; retry %d in %.1f s", method, path, problem, attempt, wait)
                 if problem.wait is None:  # after a 429 the pacer waits out the hold before the next call
                     if self.announce is not None:
                         self.announce(wait, why)
@@ -242,7 +244,8 @@ class Transport:
         elif self.deadline is not None and self.clock() + wait > self.deadline:
             raise ApiError(f"rate limited by {self.product} until {_clock_time(until.timestamp())}")
 
-    def _once(self, url: str, params: dict[str, Any] | None, path: str) -> Answer:
+    def _once(self, url: str, params: dict[str, Any] | None, path: str, method: str = "GET",
+              body: dict[str, Any] | None = None) -> Answer:
         self._check_hold()
         self.pacer.before_call()
         self._check_deadline(path)
@@ -264,8 +267,8 @@ class Transport:
         timer.daemon = True
         timer.start()
         try:
-            response = self.session.get(url, params=params, timeout=(min(10.0, limit), limit),
-                                        allow_redirects=False, stream=True)
+            response = self.session.request(method, url, params=params, json=body, timeout=(min(10.0, limit), limit),
+                                            allow_redirects=False, stream=True)
             try:
                 content = self._read(response, path)
             finally:
@@ -302,7 +305,7 @@ class Transport:
             raise _Transient("rate limited (429)", wait=wait)
         if status >= 500:
             raise _Transient(f"server error ({status})")
-        if status != 200:
+        if status not in (200, 201):
             return Answer(status, None, content, response)
         try:
             body = json.loads(content.decode("utf-8"), parse_int=_int)

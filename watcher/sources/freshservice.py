@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import date, datetime
 from typing import Any, Iterator, Sequence
 
 from ticketdash import timefmt
 from ticketdash.names import DEFAULT_STATUSES, Names
-from watcher.client import ApiClient, BadRequest, NotFound
+from watcher.client import ApiClient, AuthError, BadRequest, NotFound
+from watcher.transport import ApiError
 from watcher.sources import (BEGINNING, PLANNED_SHARE, ClientSource, check_page, counted, dated, person_name, sliced,
                              that_ticket, total_of)
 
@@ -122,6 +124,24 @@ class FreshserviceSource(ClientSource):
                         if isinstance(choice, dict) and isinstance(choice.get("id"), int) and choice.get("value"):
                             found[choice["id"]] = str(choice["value"])
         return found
+
+    def claim(self, writer: ApiClient, ticket_id: int, agent_id: int, note: str) -> None:
+        """Assign the ticket to *agent_id* and say so in a private note, with *writer*'s key (one that
+        may write); then read it back, since a 200 can silently drop a field. ApiError when it did not take."""
+        path = f"tickets/{ticket_id}"
+        try:
+            writer.put(path, {"responder_id": agent_id})
+        except AuthError as error:
+            if "(403)" in str(error):
+                raise AuthError("403: the write key's agent role cannot assign tickets") from None
+            raise
+        writer.post(f"{path}/notes", {"body": html.escape(note), "private": True, "notify_emails": []})
+        body = self.client.find(path)
+        now = that_ticket(body.get("ticket"), ticket_id, path) if body else None
+        if now is None:
+            raise ApiError(f"ticket {ticket_id} is gone")
+        if now.get("responder_id") != agent_id:
+            raise ApiError(f"Freshservice answered, but ticket {ticket_id} is assigned to {now.get('responder_id')}")
 
     def requester(self, requester_id: int) -> str | None:
         person = (self.client.find(f"requesters/{requester_id}") or {}).get("requester")
