@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     urls = [url for route_urls in config.alert_urls.values() for url in route_urls] + list(config.agent_urls.values())
+    slack = config.slack_access
     logs.setup(config.logging.level, (config.api_key, config.access_key,
-                                      *(Secret(piece) for url in urls for piece in secret_parts(url))))
+                                      *(Secret(piece) for url in urls for piece in secret_parts(url)),
+                                      *((slack.app_token, slack.bot_token, slack.relay_token) if slack else ())))
     if args.test is not None:
         return send_test(config, args.test)
     try:  # one daemon per database: two would each deliver the same outbox
@@ -65,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, sqlite3.Error) as error:
         print(f"{config.path}: [alerts] database: {config.alerts.database}: {error}", file=sys.stderr)
         return 2
-    alerts = Alerts(config, state)
+    bot = None
+    if config.slack_access is not None:
+        from alerts.slack import SlackBot
+
+        bot = SlackBot(config)
+        bot.listen()
+    alerts = Alerts(config, state, bot=bot)
     running.append(alerts)
     if stop_asked.is_set():
         alerts.stop()
@@ -83,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         alerts.close()
+        if bot is not None:
+            bot.close()
         owner.close()
 
 
@@ -97,7 +107,12 @@ def send_test(config: configuration.Config, only: str) -> int:
         print(f"{config.path}: [[alerts.routes]]: no route {only!r} (routes: {known})" if only
               else f"{config.path}: no [[alerts.routes]] configured: nothing to test", file=sys.stderr)
         return 2
-    channels, failed = Channels(0), 0
+    bot = None
+    if config.slack_access is not None:
+        from alerts.slack import SlackBot
+
+        bot = SlackBot(config)
+    channels, failed = Channels(0, bot=bot), 0
     for route in routes:
         for url in config.alert_urls[route.name]:
             why = channels.send(url, "Ticket Dash: test message",

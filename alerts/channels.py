@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit
 
 import apprise
 from apprise.conversion.format import text_to_markdown
 from apprise.decorators import notify
+
+from ticketdash.config import SLACK_BUTTONS
 
 logger = logging.getLogger(__name__)
 sent_to_log = logging.getLogger("alerts.log")
@@ -30,8 +32,15 @@ def _to_log(body: str, title: str, notify_type: str, *args: object, **kwargs: ob
 MARKDOWN_TITLES = frozenset({"workflows", "workflow", "msteams", "teams"})
 
 
+class Bot(Protocol):
+    def post(self, title: str, body: str, button: dict[str, Any] | None) -> str | None: ...
+
+
 def problem(url: str) -> str | None:
-    """Why Apprise cannot deliver to *url*; None when it can."""
+    """Why Apprise cannot deliver to *url*; None when it can (the Slack bot's channel is the configuration's
+    to check)."""
+    if url == SLACK_BUTTONS:
+        return None
     if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
         return f"Apprise does not understand the URL {shown(url)!r}"
     return None
@@ -65,18 +74,22 @@ class Channels:
     """Sends one message to one URL; no faster than *interval* seconds per channel."""
 
     def __init__(self, interval: float, wait: Callable[[float], object] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, bot: Bot | None = None) -> None:
         self.interval = interval
+        self.bot = bot  # the Slack bot behind slack-buttons://
         self.wait = wait
         self.clock = clock
         self.last: dict[str, float] = {}
 
-    def send(self, url: str, title: str, body: str) -> str | None:
-        """Deliver; None on success, else why it failed (without the URL's secret parts)."""
+    def send(self, url: str, title: str, body: str, button: dict[str, Any] | None = None) -> str | None:
+        """Deliver (*button*: an "On it" button, where the channel has them); None on success, else why it
+        failed (without the URL's secret parts)."""
         pause = self.last.get(url, float("-inf")) + self.interval - self.clock()
         if pause > 0:
             self.wait(pause)
         self.last[url] = self.clock()
+        if url == SLACK_BUTTONS:
+            return self.bot.post(title, body, button) if self.bot else "the Slack bot is not set up ([alerts.slack])"
         sender = apprise.Apprise()
         if not sender.add(url):
             return f"Apprise does not understand {shown(url)}"

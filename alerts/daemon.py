@@ -20,14 +20,26 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from ticketdash import board, links, summary, timefmt
+from ticketdash.acks import ACKABLE
 from ticketdash.board import LiveBoard, Row, Verdict
 from ticketdash.config import Config
 from ticketdash.settings import WEEKDAYS, ViewSettings
 from ticketdash.daemon import WakeLoop, write_status
 from ticketdash.timefmt import Window, quiet_hours_end
 from alerts import messages
-from alerts.channels import Channels, shown
+from alerts.channels import Bot, Channels, shown
 from alerts.state import KEEP_SENT_DAYS, State
+
+
+def button_for(dedupe: str) -> dict[str, Any] | None:
+    """The "On it" button of a queued ticket message (its key: route|index|ticket:[helpdesk:]id|state|at);
+    None for anything else (the board, a digest, a reminder) or a state nobody acknowledges."""
+    parts = dedupe.rsplit("|", 3)
+    if len(parts) != 4 or not parts[1].startswith("ticket:") or parts[2] not in ACKABLE:
+        return None
+    ref = parts[1].split(":")[1:]
+    helpdesk, number = (ref[0], ref[1]) if len(ref) == 2 else ("", ref[0])
+    return {"ticket": int(number), "helpdesk": helpdesk, "state": parts[2]} if number.isdigit() else None
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +77,8 @@ def routes_of(config: Config) -> list[Route]:
 
 
 class Alerts(WakeLoop):
-    def __init__(self, config: Config, state: State, clock: Callable[[], datetime] = timefmt.now) -> None:
+    def __init__(self, config: Config, state: State, clock: Callable[[], datetime] = timefmt.now,
+                 bot: Bot | None = None) -> None:
         super().__init__(settle_seconds=0.1)
         self.config = config
         self.state = state
@@ -74,7 +87,7 @@ class Alerts(WakeLoop):
         self.agent_urls = config.agent_urls
         self.clock = clock
         self.board = LiveBoard(config, config.alerts.rescan_seconds)
-        self.channels = Channels(config.alerts.channel_interval_seconds, wait=self.stopping.wait)
+        self.channels = Channels(config.alerts.channel_interval_seconds, wait=self.stopping.wait, bot=bot)
         self.recent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self.status: dict[str, Any] = {}
         self.seen = state.seen()  # a copy of the table: this daemon is its only writer
@@ -271,7 +284,7 @@ class Alerts(WakeLoop):
                                message.route, message.channel, message.title)
                 self.state.drop(message.id)
                 continue
-            error = self.channels.send(url, message.title, message.body)
+            error = self.channels.send(url, message.title, message.body, button_for(message.dedupe))
             now = self.clock()
             if error is None:
                 self.state.sent(message.id, now)

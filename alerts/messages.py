@@ -21,7 +21,7 @@ from ticketdash.text import one_line
 
 _MENTION = re.compile(r"(?<![\w.+-])@(?=\w)")  # @everyone, @here, @channel, @all, @name; not a@b.example
 # <@U1> (Slack, Discord), <@&1> (a Discord role), <at> (Teams); Slack's <!channel> Apprise escapes itself
-_TAG = re.compile(r"<(?=@|at>)", re.IGNORECASE)
+_TAG = re.compile(r"<(?=[@!#]|at>)", re.IGNORECASE)  # <@U1> <!channel> <#C1> (Slack), <at> (Teams)
 
 
 def clean(text: Any, limit: int = 160) -> str:

@@ -57,7 +57,7 @@ class Message:
     body: str
     attempts: int
     failing_since: datetime | None
-
+    dedupe: str = ""  # what it is about: route|channel index|event
 
 class State:
     def __init__(self, path: Path) -> None:
@@ -105,9 +105,9 @@ class State:
 
     def due(self, now: datetime) -> list[Message]:
         rows = self.db.execute(
-            "SELECT id, route, url, title, body, attempts, failing_since FROM outbox "
+            "SELECT id, route, url, title, body, attempts, failing_since, dedupe FROM outbox "
             "WHERE sent_at IS NULL AND not_before <= ? ORDER BY id", (timefmt.format(now),))
-        return [Message(i, r, u, t, b, a, timefmt.parse(f)) for i, r, u, t, b, a, f in rows]
+        return [Message(i, r, u, t, b, a, timefmt.parse(f), d) for i, r, u, t, b, a, f, d in rows]
 
     def next_due(self) -> datetime | None:
         row = self.db.execute("SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL").fetchone()

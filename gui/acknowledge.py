@@ -154,9 +154,31 @@ def _write(handler: Callable[[Operator, dict[str, Any], Ref | None, str | None],
         body = _body()
         if isinstance(body, Response):
             return body
+        operator = _relayed(operator, body)
+        if isinstance(operator, Response):
+            return operator
         return handler(operator, body, *_ref(body))
 
     return run
+
+
+def _relayed(operator: Operator, body: dict[str, Any]) -> Operator | Response:
+    """Who a write is for: the operator itself, or, for a relay (the Slack bot), the operator it names
+    in ``as``; only a relay may name one, and never another relay."""
+    wanted = body.get("as")
+    if operator.role != "relay":
+        if wanted is not None:
+            _audit(operator.name, "write", "", f"refused: acting for {one_line(str(wanted))[:80]} (not a relay)")
+            return _error(403, "only a relay operator may act for another operator")
+        return operator
+    if not isinstance(wanted, str) or not wanted.strip():
+        return _error(400, "as: the operator this relay acts for")
+    target = site().database.operator(wanted)
+    if target is None or target.role == "relay":
+        _audit(operator.name, "write", "", f"refused: no operator {one_line(wanted)[:80]} to act for")
+        return _error(403, f"no operator {one_line(wanted)[:80]!r} to act for")
+    logger.info("relay %s acts for %s", operator.name, target.name)
+    return target
 
 
 @bp.post("/api/ack")

@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS audit (
     address TEXT NOT NULL, result TEXT NOT NULL
 );
 """
-ROLES = ("agent", "lead")
+ROLES = ("agent", "lead", "relay")  # a relay (the Slack bot) writes only for another operator, by name
 TOKEN_PREFIX = "td_"
 KEEP_AUDIT = 100_000
 
@@ -113,6 +113,11 @@ class Database:
         with self.lock:
             rows = self.db.execute("SELECT name, agent_id, role, created_at FROM operators ORDER BY name").fetchall()
         return [(Operator(name, agent, role), created) for name, agent, role, created in rows]
+
+    def operator(self, name: str) -> Operator | None:
+        with self.lock:
+            row = self.db.execute("SELECT name, agent_id, role FROM operators WHERE name = ?", (name,)).fetchone()
+        return Operator(*row) if row else None
 
     def by_token(self, token: str) -> Operator | None:
         """The operator whose token this is (looked up by hash)."""

@@ -4,7 +4,8 @@ Operators may acknowledge on the wall; keys let one TV or one program read it.
 
 An operator is a person (or a program) with a name, an optional agent id and
 a role: ``agent`` acknowledges, ``lead`` also clears other people's acks and
-reads the audit (``/ack-log``). ``add`` and ``rotate`` print a new token as
+reads the audit (``/ack-log``), ``relay`` (a program such as the Slack bot)
+writes only for another operator, named in each request. ``add`` and ``rotate`` print a new token as
 the last line, once; only its hash is kept. The running dashboard sees every
 change at once. On an installed box run it as the service user:
 ``sudo -u ticketdash /opt/ticketdash/.venv/bin/python -m gui operators add "Ada Lovelace"``.

@@ -19,8 +19,8 @@ import requests
 
 from tests import helpers
 from tests.fakefs import FakeFreshservice
-from tests.helpers import (CHROMIUM_ARGS, KEY, NGINX, ROOT, FakeLights, GuiServer, free_port, site_mapping, wait_for,
-                           write_config, write_heartbeat)
+from tests.helpers import (CHROMIUM_ARGS, KEY, NGINX, ROOT, FakeLights, GuiServer, add_operator, free_port, iso_in,
+                           put_ticket, site_mapping, ticket, wait_for, write_config, write_heartbeat)
 
 FAILED = pytest.StashKey[bool]()
 
@@ -282,3 +282,16 @@ def mosquitto(tmp_path: Path):
     broker = Broker()
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def desk(board_env):
+    """A dashboard app (Flask's test client) with an overdue #42 and a warning #43, and an operator."""
+    put_ticket(board_env.tickets, ticket(42, due_by=iso_in(minutes=-30)))
+    put_ticket(board_env.tickets, ticket(43, due_by=iso_in(hours=6)))
+    config = board_env.config()
+    config_file = config.path
+    config_file.write_text(f'[paths]\ntickets = "{board_env.tickets}"\n')  # what the CLI reads
+    board_env.token = add_operator(config_file, "Ada Lovelace", "--agent-id", "1001")
+    board_env.config_file = config_file
+    return board_env

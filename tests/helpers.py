@@ -297,3 +297,16 @@ def unserve(server: ThreadingHTTPServer) -> None:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def add_operator(config: Path, name: str, *options: str) -> str:
+    """The CLI's own code in this process (the process itself is tested once, below): its token."""
+    import contextlib
+    import io
+
+    from gui import operators
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert operators.main("operators", ["add", name, *options, "--config", str(config)]) == 0
+    return out.getvalue().strip().splitlines()[-1]

@@ -11,23 +11,10 @@ import pytest
 
 from ticketdash import acks, timefmt
 from ticketdash.acks import Ack
-from tests.helpers import iso_in, private, put_ticket, run_module, ticket
+from tests.helpers import add_operator, iso_in, private, put_ticket, run_module, ticket
 
 OVERDUE = {"due_by": iso_in(minutes=-30)}
 WARNING = {"due_by": iso_in(hours=6)}
-
-
-def add_operator(config: Path, name: str, *options: str) -> str:
-    """The CLI's own code in this process (the process itself is tested once, below): its token."""
-    import contextlib
-    import io
-
-    from gui import operators
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert operators.main("operators", ["add", name, *options, "--config", str(config)]) == 0
-    return out.getvalue().strip().splitlines()[-1]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -37,19 +24,6 @@ def bearer(token: str) -> dict[str, str]:
 def rows(client) -> dict[int, dict]:
     board = client.get("/api/board").get_json()
     return {t["id"]: t for s in board["sections"] for t in s["tickets"]}
-
-
-@pytest.fixture
-def desk(board_env):
-    """A dashboard app (Flask's test client) with an overdue #42 and a warning #43, and an operator."""
-    put_ticket(board_env.tickets, ticket(42, **OVERDUE))
-    put_ticket(board_env.tickets, ticket(43, **WARNING))
-    config = board_env.config()
-    config_file = config.path
-    config_file.write_text(f'[paths]\ntickets = "{board_env.tickets}"\n')  # what the CLI reads
-    board_env.token = add_operator(config_file, "Ada Lovelace", "--agent-id", "1001")
-    board_env.config_file = config_file
-    return board_env
 
 
 def test_operators_add_list_rotate_remove_and_only_a_hash_is_kept(desk) -> None:

@@ -26,7 +26,7 @@ from ticketdash.lights import Effect, parse_effect
 from ticketdash.secrets import KEY_ENVS, Secret, exposed, source_key
 from ticketdash.settings import (SECTIONS, AlertSettings, BlinkySettings, FreshdeskSettings, FreshserviceSettings,
                                  FreshworksSettings, GuiSettings, LightSettings, LoggingSettings, MqttSettings, PathSettings,
-                                 ReminderSettings,
+                                 ReminderSettings, SlackSettings,
                                  RouteSettings, RulesSettings, SummarySettings, ViewSettings, WallSettings,
                                  WatcherSettings, ZendeskSettings)
 from ticketdash.states import BOARD_STATES
@@ -40,6 +40,18 @@ ALL = ViewSettings(title="All tickets")  # the view every reader has: every tick
 
 class ConfigError(Exception):
     """An unusable configuration; the message names the file and the key."""
+
+
+SLACK_BUTTONS = "slack-buttons://"  # a route's channel: the Slack bot, with an "On it" button
+
+
+@dataclass(frozen=True)
+class SlackAccess:
+    """What the Slack bot needs, read once: its tokens, the relay operator's token, who is who."""
+    app_token: Secret
+    bot_token: Secret
+    relay_token: Secret
+    users: dict[str, str]  # Slack user ID -> operator name
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,8 @@ class Config:
     routes: list[RouteSettings] = field(default_factory=list)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    slack_access: SlackAccess | None = None  # [alerts.slack], read
     lights: list[LightSettings] = field(default_factory=list)  # [[blinky.lights]]
     api_key: Secret | None = None
     access_key: Secret | None = None
@@ -440,7 +454,7 @@ def _alerts(path: Path, raw: Any) -> dict[str, Any]:
         raise ConfigError(f"{path}: alerts: expected an [alerts] section")
     raw = dict(raw)
     routes_raw = raw.pop("routes", [])
-    reminders_raw, summary_raw = raw.pop("reminders", {}), raw.pop("summary", {})
+    reminders_raw, summary_raw, slack_raw = raw.pop("reminders", {}), raw.pop("summary", {}), raw.pop("slack", {})
     if not isinstance(routes_raw, list) or not all(isinstance(r, dict) for r in routes_raw):
         raise ConfigError(f"{path}: [alerts] routes: expected [[alerts.routes]] tables")
     routes = []
@@ -456,7 +470,7 @@ def _alerts(path: Path, raw: Any) -> dict[str, Any]:
         if route.name in {r.name for r in routes}:
             raise ConfigError(f"{where} name: another route has this name")
         routes.append(route)
-    for key, table in (("reminders", reminders_raw), ("summary", summary_raw)):
+    for key, table in (("reminders", reminders_raw), ("summary", summary_raw), ("slack", slack_raw)):
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [alerts.{key}]: expected a table")
     result = {
@@ -464,12 +478,52 @@ def _alerts(path: Path, raw: Any) -> dict[str, Any]:
         "routes": routes,
         "reminders": _build(path, "alerts.reminders", ReminderSettings, reminders_raw),
         "summary": _build(path, "alerts.summary", SummarySettings, summary_raw),
+        "slack": _build(path, "alerts.slack", SlackSettings, slack_raw),
     }
+    result["slack_access"] = _slack(path, result["slack"])
+    for number, route in enumerate(routes, 1):
+        if SLACK_BUTTONS in route.urls and result["slack_access"] is None:
+            raise ConfigError(f"{path}: [[alerts.routes]] #{number} ({route.name}) urls: {SLACK_BUTTONS} needs "
+                              "[alerts.slack] app_token_file, bot_token_file, channel, users_file, relay_token_file")
     names = {r.name for r in routes}
     for key in ("reminders", "summary"):
         if result[key].route and result[key].route not in names:
             raise ConfigError(f"{path}: [alerts.{key}] route: no route named {result[key].route!r}")
     return result
+
+
+def _slack(path: Path, slack: SlackSettings) -> SlackAccess | None:
+    """[alerts.slack], read and checked: every token a secret file of its own."""
+    if slack.app_token_file is None:
+        return None
+    where = f"{path}: [alerts.slack]"
+    if not re.fullmatch(r"[CGD][A-Z0-9]{6,20}", slack.channel):
+        raise ConfigError(f"{where} channel: expected a channel ID such as C0123ABCD (channel details, at the bottom)")
+    secrets_: dict[str, Secret] = {}
+    for key, prefix in (("app_token_file", "xapp-"), ("bot_token_file", "xoxb-"), ("relay_token_file", "")):
+        file = getattr(slack, key)
+        if file is None:
+            raise ConfigError(f"{where} {key}: needed with app_token_file")
+        value = (_read(file, f"{where} {key}: {file}", secret=True) or "").strip()
+        if not value.startswith(prefix) or len(value) < 16:
+            raise ConfigError(f"{where} {key}: {file}: expected a token{' starting ' + prefix if prefix else ''}")
+        secrets_[key] = Secret(value)
+    if slack.users_file is None:
+        raise ConfigError(f"{where} users_file: needed with app_token_file (who clicked)")
+    users = {}
+    for number, line in enumerate((_read(slack.users_file, f"{where} users_file: {slack.users_file}") or "").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, _, name = line.partition(":")
+        if not re.fullmatch(r"[UW][A-Z0-9]{6,20}", user.strip()) or not name.strip():
+            raise ConfigError(f"{where} users_file: {slack.users_file}:{number}: expected U0123ABCD:Operator Name")
+        users[user.strip()] = name.strip()
+    if slack.dashboard_url and not slack.dashboard_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where} dashboard_url: must start with http:// or https://")
+    if slack.dashboard_url.startswith("http://") and not _loopback(urlsplit(slack.dashboard_url).hostname or ""):
+        raise ConfigError(f"{where} dashboard_url: the relay token would cross the network in clear; use https://")
+    return SlackAccess(secrets_["app_token_file"], secrets_["bot_token_file"], secrets_["relay_token_file"], users)
 
 
 def _access_key(config: Path, path: Path) -> Secret | None:

@@ -313,6 +313,20 @@ class SummarySettings:
 
 
 @dataclass(frozen=True)
+class SlackSettings:
+    """Alerts with a real "On it" button in Slack, through Socket Mode: no public URL needed."""
+    app_token_file: Path | None = _setting(None, "the app-level token (xapp-, scope connections:write), for Socket "
+                                                 "Mode; with it, routes may send to slack-buttons://")
+    bot_token_file: Path | None = _setting(None, "the bot token (xoxb-, scope chat:write) that posts the alerts")
+    channel: str = _setting("", "the channel ID the bot posts to (e.g. C0123ABCD)")
+    users_file: Path | None = _setting(None, "who clicked: Slack user ID to operator lines (U0123ABCD:Ada Lovelace)")
+    relay_token_file: Path | None = _setting(None, "a relay operator's token (python -m gui operators add NAME "
+                                                   "--role relay): says \"on it\" for the operator who clicked")
+    dashboard_url: str = _setting("", "where a click acknowledges (default: this box's dashboard)")
+    api_url: str = _setting("https://slack.com/api/", "Slack's Web API (a test's fake Slack)")
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = _setting("INFO", "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
@@ -338,7 +352,7 @@ def reference() -> str:
                       ("alerts", AlertSettings),
                       ("[blinky.lights]", LightSettings),
                       ("[alerts.routes]", RouteSettings), ("alerts.reminders", ReminderSettings),
-                      ("alerts.summary", SummarySettings)]:
+                      ("alerts.summary", SummarySettings), ("alerts.slack", SlackSettings)]:
         for f in dataclasses.fields(cls):
             if f.default is not dataclasses.MISSING:
                 default = f.default
