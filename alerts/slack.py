@@ -40,7 +40,7 @@ class SlackBot:
         self.dashboard = (config.slack.dashboard_url or f"http://127.0.0.1:{config.gui.port}").rstrip("/")
         self.web = WebClient(token=access.bot_token.reveal(), base_url=config.slack.api_url, timeout=15)
         self.socket: SocketModeClient | None = None
-        self.lock = threading.Lock()
+        self.stopping = threading.Event()
 
     # -- sending ---------------------------------------------------------
 
@@ -65,15 +65,30 @@ class SlackBot:
     # -- clicks ----------------------------------------------------------
 
     def listen(self) -> None:
-        """Open the Socket Mode connection (its own threads; reconnects by itself)."""
+        """Open the Socket Mode connection in the background: Slack being down at start never holds up
+        the alerts; once connected, the client reconnects by itself."""
         web = WebClient(base_url=self.web.base_url, timeout=15)
         self.socket = SocketModeClient(app_token=self.access.app_token.reveal(), web_client=web,
                                        logger=logging.getLogger("alerts.slack.socket"))
         self.socket.socket_mode_request_listeners.append(self._request)
-        self.socket.connect()
-        logger.info("Slack: listening for clicks (Socket Mode)")
+        threading.Thread(target=self._connect, name="slack socket", daemon=True).start()
+
+    def _connect(self) -> None:
+        wait = 5.0
+        while self.socket is not None and not self.stopping.is_set():
+            try:
+                self.socket.connect()
+            except Exception as error:
+                logger.warning("Slack: cannot open the Socket Mode connection (%s); trying again in %.0f s",
+                               type(error).__name__, wait)
+                self.stopping.wait(wait)
+                wait = min(300.0, wait * 2)
+                continue
+            logger.info("Slack: listening for clicks (Socket Mode)")
+            return
 
     def close(self) -> None:
+        self.stopping.set()
         if self.socket is not None:
             self.socket.close()
 

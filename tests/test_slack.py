@@ -133,3 +133,27 @@ def test_slack_settings_are_checked_once(tmp_path: Path) -> None:
     (tmp_path / "users.txt").write_text(f"{ADA}:Ada Lovelace\n")
     with pytest.raises(configuration.ConfigError, match="bot_token_file"):
         configuration.load(write_config(tmp_path, {"alerts": {"slack": good}}, token=None), environ={})
+
+
+def test_slack_down_at_start_holds_nothing_up(tmp_path: Path) -> None:
+    import time
+
+    from ticketdash import config as configuration
+    from alerts.slack import SlackBot
+    from tests.helpers import free_port, write_config
+
+    private(tmp_path / "app.token", APP_TOKEN)
+    private(tmp_path / "bot.token", BOT_TOKEN)
+    private(tmp_path / "relay.token", "td_0123456789abcdef")
+    (tmp_path / "users.txt").write_text(f"{ADA}:Ada Lovelace\n")
+    nowhere = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    loaded = configuration.load(write_config(tmp_path, {"alerts": {"slack": {
+        "app_token_file": "app.token", "bot_token_file": "bot.token", "channel": "C0ALERTS1", "users_file": "users.txt",
+        "relay_token_file": "relay.token", "api_url": nowhere}}}, token=None), environ={})
+    bot = SlackBot(loaded)
+    began = time.monotonic()
+    bot.listen()
+    assert time.monotonic() - began < 1  # the connection is tried in the background
+    why = bot.post("#1 Overdue", "body", {"ticket": 1, "helpdesk": "", "state": "overdue"})
+    assert why and why.startswith("cannot reach Slack") and BOT_TOKEN not in why  # the outbox retries it
+    bot.close()
