@@ -41,6 +41,11 @@ class Desk:
         self.gui = start_module("gui", "--config", str(self.config))
         wait_for(lambda: (self.tickets / "42.json").exists(), what="the first sync")
         wait_for(self.up, what="the dashboard")
+        wait_for(lambda: {42, 43} <= self.on_the_wall(), what="the tickets on the wall")
+
+    def on_the_wall(self) -> set[int]:
+        board = requests.get(self.url + "/api/board", timeout=5).json()
+        return {t["id"] for section in board["sections"] for t in section["tickets"]}
 
     def up(self) -> bool:
         try:
