@@ -108,10 +108,17 @@ def test_the_demo_resolves_tickets_so_its_weekly_summary_has_figures(tmp_path: P
     store = TicketStore(tmp_path)
     watcher = Watcher(config, store, DemoSource(clock=clock, sleep=clock.sleep), clock=clock)
     start = clock.now
-    while clock.now - start < timedelta(minutes=6):
+    while clock.now - start < timedelta(minutes=1):  # a visitor's first minute
         watcher.run_cycle()
         clock.sleep(config.watcher.interval)
     week = summary.weekly([store], clock.now)
-    assert week.closed >= 3 and week.resolution[0] is not None and week.breaches >= 1
+    assert week.closed == 6 and week.first_response[0] is not None
+    assert [round(s / 3600) for s in week.resolution] == [14, 30]  # median and 90th percentile, in hours
+    assert week.breaches == 3 and sum(1 for _, n in week.daily_breaches if n) >= 2  # bars on several days
+    while clock.now - start < timedelta(minutes=6):  # and the rounds add their own
+        watcher.run_cycle()
+        clock.sleep(config.watcher.interval)
+    week = summary.weekly([store], clock.now)
+    assert week.closed >= 9 and week.breaches >= 4
     assert not any(t["age"] == "0 days" for t in week.oldest)  # a new ticket is minutes old
     assert week.oldest[0]["age"] == "3 days"  # the printer ticket, the oldest open one

@@ -32,6 +32,16 @@ REQUESTERS = {
     2005: "\u0633\u0627\u0631\u0627 \u0627\u0644\u0639\u0644\u064a",
 }
 GROUPS = {3001: "Service Desk", 3002: "Infrastructure"}
+# Last week's work, resolved as the demo starts, so that its weekly summary has figures from the first
+# minute: (id, subject, days since created, hours it took, hours late when resolved: 0 = in time).
+HISTORY = [
+    (91, "Monitor flickers after docking", 6, 5, 0),
+    (92, "Shared mailbox for Facilities", 5, 30, 6),
+    (93, "Reset MFA for a returning starter", 4, 2, 0),
+    (94, "Teams calls drop in meeting room B", 3, 26, 3),
+    (95, "Replace a swollen laptop battery", 2, 8, 0),
+    (96, "Wi-Fi slow on the 2nd floor", 1, 20, 4),
+]
 STATUSES = {**DEFAULT_STATUSES, 6: "Waiting on Customer", 7: "Waiting on Third Party", 8: "On Hold"}
 
 
@@ -137,6 +147,11 @@ class DemoSource:
                   agent=1002, status=3, due=now + 2 * day, responded=now - timedelta(hours=2), age=3 * day)
         self._put(103, "VPN drops every 10 minutes", now, requester=2003,
                   agent=1003, status=6, due=now + 4 * day, responded=now - timedelta(hours=5), age=2 * day)
+        if number == 0:  # on track while they wait for the first sync; resolved in the round's first seconds
+            for ticket_id, subject, days, _, _ in HISTORY:
+                self._put(ticket_id, subject, now, requester=2001 + ticket_id % 4, agent=1001 + ticket_id % 3,
+                          due=now + 3 * day, responded=now - timedelta(days=days) + timedelta(hours=1),
+                          age=timedelta(days=days))
         self._put(104, "New starter on Monday: laptop, e-mail and building pass for \u0633\u0627\u0631\u0627 Haddad", now,
                   kind="Service Request", priority=1, requester=2005, agent=None, due=now + 5 * day,
                   responded=now - timedelta(minutes=30), age=timedelta(hours=3))
@@ -146,6 +161,7 @@ class DemoSource:
         s = timedelta(seconds=1)
         hours = timedelta(hours=1)
         return [
+            (4.0, self._resolve_history),
             (15.0, lambda now: self._reply(102, now)),
             (35.0, lambda now: self._put(base + 1, "Outlook keeps asking for my password", now,
                                          requester=2002, agent=None, fr_due=now + 10 * hours, due=now + 30 * hours)),
@@ -190,6 +206,17 @@ class DemoSource:
                 ticket["stats"]["resolved_at"] = ticket["stats"]["resolved_at"] or timefmt.format(now)
                 if ticket["status"] == 5:
                     ticket["stats"]["closed_at"] = timefmt.format(now)
+
+    def _resolve_history(self, now: datetime) -> None:
+        """Last week's tickets close, each when it really did: some in time, some late."""
+        for ticket_id, _, days, took, late in HISTORY:
+            ticket = self.store.get(ticket_id)
+            if ticket is None or ticket["status"] in self.done:
+                continue
+            resolved = now - timedelta(days=days) + timedelta(hours=took)
+            ticket["stats"]["resolved_at"] = timefmt.format(resolved)
+            ticket["due_by"] = timefmt.format(resolved - timedelta(hours=late) if late else resolved + timedelta(hours=4))
+            self._set(ticket_id, now, status=4)
 
     def _reply(self, ticket_id: int, now: datetime) -> None:
         """The customer writes back: the ticket waits on an agent again."""
