@@ -186,8 +186,8 @@ class FakeFreshservice:
             unserve(self.server)
 
     def authorised(self, user: str, password: str) -> bool:
-        """HTTP Basic as Freshworks takes it: the key as the user name."""
-        return user == self.api_key
+        """HTTP Basic as Freshworks takes it: the key as the user name (a key that may write may also read)."""
+        return user == self.api_key or (self.write_key is not None and user == self.write_key)
 
     def rate_headers(self, remaining: int, cost: int) -> dict[str, str]:
         return {"X-RateLimit-Total": str(self.budget_per_minute), "X-RateLimit-Remaining": str(max(0, remaining)),

@@ -167,3 +167,21 @@ def test_slows_down_when_the_real_server_says_the_budget_is_low(fake: FakeFreshs
         client.get("workspaces")  # 1 credit each: 9, 8, ... left, and "low" is 3 or fewer
     assert sleeps.calls and all(s > 14 for s in sleeps.calls)  # paused once only 3 were left
     assert fake.credits == 8  # and never ran into a 429
+
+
+def test_a_write_key_shares_the_accounts_budget(fake) -> None:
+    from ticketdash.secrets import Secret
+    from watcher.client import ApiClient
+    from tests.helpers import KEY
+
+    fake.write_key = "write-key-0123456789"
+    reader = ApiClient(fake.base_url + "/api/v2", Secret(KEY), max_calls_per_minute=40, sleep=lambda s: None)
+    writer = reader.with_key(Secret("write-key-0123456789"))
+    assert writer.pacer is reader.pacer and writer.usage is reader.usage  # one account, one ceiling
+    assert writer.session.auth == ("write-key-0123456789", "X") and reader.session.auth == (KEY, "X")
+    fake.add_ticket(id=1)
+    reader.get("tickets/1")
+    writer.find("tickets/1")  # the write key may also read; either way it counts once, on the one budget
+    assert reader.usage.calls == 2
+    reader.close()
+    writer.close()

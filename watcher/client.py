@@ -44,8 +44,9 @@ class ApiClient(Transport):
                  redirect_hint: str = "check [freshservice] domain: the API lives on <account>.freshservice.com",
                  max_pages: int = MAX_PAGES, **transport: Any) -> None:
         """*user*: HTTP Basic's user name (None: the key itself, with "X" as password); *transport*: the
-        `Transport`'s options (product, timeout, max_calls_per_minute, sleep, clock ...)."""
+        `Transport`'s options (product, timeout, max_calls_per_minute, sleep, clock, budget ...)."""
         super().__init__((api_key.reveal(), "X") if user is None else (user, api_key.reveal()), **transport)
+        self.user, self.options = user, transport
         self.api_url = api_url.rstrip("/")
         self.max_pages = max_pages
         self.redirect_hint = redirect_hint
@@ -58,15 +59,8 @@ class ApiClient(Transport):
     def with_key(self, api_key: Secret) -> ApiClient:
         """The same account with another key (one that may write), under the same budget: one pacer,
         one usage, one hold after a 429."""
-        other = ApiClient.__new__(ApiClient)
-        other.__dict__.update(self.__dict__)
-        other.key = api_key
-        other.session = requests.Session()
-        other.session.auth = (api_key.reveal(), "X")
-        other.session.headers.update(self.session.headers)
-        for prefix, adapter in self.session.adapters.items():
-            other.session.mount(prefix, adapter)
-        return other
+        return ApiClient(self.api_url, api_key, user=self.user, redirect_hint=self.redirect_hint,
+                         max_pages=self.max_pages, **{**self.options, "budget": self})
 
     def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """``PUT /api/v2/<path>``: the changed object."""

@@ -167,7 +167,10 @@ class Transport:
         clock: Callable[[], float] = time.monotonic,
         announce: Announce | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        budget: Transport | None = None,
     ) -> None:
+        """*budget*: another client of the same account (with another key) whose pace, usage and holds
+        this one shares: one account, one calls-per-minute ceiling."""
         self.timeout = timeout  # the whole call: connecting, headers and every byte of the body
         self.max_retries = max_retries
         self.backoff = backoff
@@ -177,8 +180,8 @@ class Transport:
         self.max_body_bytes = max_body_bytes
         self.deadline: float | None = None  # the current cycle's, on *clock*
         self.product = product
-        self.pacer = Pacer(max_calls_per_minute, clock, sleep, announce, product)
-        self.usage = Usage()
+        self.pacer = budget.pacer if budget else Pacer(max_calls_per_minute, clock, sleep, announce, product)
+        self.usage = budget.usage if budget else Usage()
         self.sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self.session = requests.Session()
         self.session.auth = auth
