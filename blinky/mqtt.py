@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from ticketdash.config import Config
+from ticketdash.config import Config, light_id
 from ticketdash.states import TICKET_STATES, WORDS
 
 logger = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ class MqttOutput:
         self.prefix = settings.discovery_prefix
         self.base = f"ticketdash/{settings.node_id}"
         self.availability = f"{self.base}/availability"
-        self.lights = {light.name: re.sub(r"[^a-z0-9_-]", "_", light.name.lower()) for light in config.lights}
+        self.lights = {light.name: light_id(light.name) for light in config.lights}
         self.lock = threading.Lock()
         self.current: dict[str, str] = {}
         self.connected = False

@@ -340,6 +340,7 @@ def test_several_lights_are_checked_once(tmp_path: Path) -> None:
     for lights, expected in [
         ([{"name": "a"}, {"name": "b", "port": "1-2"}], "each needs its USB port"),
         ([{"name": "a", "port": "1-2"}, {"name": "a", "port": "1-3"}], "#2 (a) name: another light has this name"),
+        ([{"name": "Ada's desk", "port": "1-2"}, {"name": "Ada_s desk", "port": "1-3"}], "#2 (Ada_s desk) name: another"),
         ([{"name": "a", "port": "1-2"}, {"name": "b", "port": "1-2"}], "#2 (b) port: another light is at 1-2"),
         ([{"name": "a", "port": "/dev/hidraw0"}], "#1 (a) port: expected a USB port"),
         ([{"name": "a", "wall": "lobby"}], "#1 (a) wall: no wall 'lobby'"),

@@ -331,6 +331,11 @@ def _check_blinky(path: Path, blinky: BlinkySettings, views: set[str]) -> None:
         raise ConfigError(f"{path}: [blinky] view: no view {blinky.view!r}")
 
 
+def light_id(name: str) -> str:
+    """A light's name as topics and Home Assistant ids may spell it."""
+    return re.sub(r"[^a-z0-9_-]", "_", name.lower())
+
+
 def _lights(path: Path, raw: Any, blinky: BlinkySettings, views: set[str], walls: Mapping[str, Any],
             helpdesks: Mapping[str, Path]) -> list[LightSettings]:
     """``[[blinky.lights]]``: several lights on one host, each at its own USB port, each following its part."""
@@ -343,8 +348,8 @@ def _lights(path: Path, raw: Any, blinky: BlinkySettings, views: set[str], walls
         light = _build(path, f"[blinky.lights] #{number} ({label})", LightSettings, values, framed=True)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}", light.name):
             raise ConfigError(f"{where} name: a light needs a name (letters, digits, space, _ . -; up to 40)")
-        if light.name in {other.name for other in lights}:
-            raise ConfigError(f"{where} name: another light has this name")
+        if light_id(light.name) in {light_id(other.name) for other in lights}:
+            raise ConfigError(f"{where} name: another light has this name (or one spelled the same in MQTT topics)")
         if light.port != "auto" and not re.fullmatch(r"\d+-\d+(\.\d+)*", light.port):
             raise ConfigError(f"{where} port: expected a USB port such as 1-1.4 (python -m blinky --list), or auto")
         if light.port in {other.port for other in lights}:
