@@ -346,8 +346,8 @@ def _lights(path: Path, raw: Any, blinky: BlinkySettings, views: set[str], walls
         label = values.get("name") if isinstance(values.get("name"), str) and values.get("name") else f"light {number}"
         where = f"{path}: [[blinky.lights]] #{number} ({label})"
         light = _build(path, f"[blinky.lights] #{number} ({label})", LightSettings, values, framed=True)
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}", light.name):
-            raise ConfigError(f"{where} name: a light needs a name (letters, digits, space, _ . -; up to 40)")
+        if not re.fullmatch(r"\w[\w '.-]{0,39}", light.name):
+            raise ConfigError(f"{where} name: a light needs a name (letters, digits, space, ' _ . -; up to 40)")
         if light_id(light.name) in {light_id(other.name) for other in lights}:
             raise ConfigError(f"{where} name: another light has this name (or one spelled the same in MQTT topics)")
         if light.port != "auto" and not re.fullmatch(r"\d+-\d+(\.\d+)*", light.port):
