@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,67 @@ def test_the_watcher_warns_when_others_can_read_its_key(tmp_path: Path) -> None:
     result = run_module("watcher", "--config", str(path), "--check")
     assert "api_key_file: others can read it (mode 0644): chmod o-rwx" in result.stderr
     assert KEY not in result.stderr + result.stdout
+
+
+def readme_toml() -> list[tuple[int, str]]:
+    """Every TOML example in the README: indented or fenced blocks with a [section] line."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    blocks, current, start, fenced = [], [], 0, False
+    for number, line in enumerate(lines + [""], 1):
+        if line.startswith("```"):
+            if fenced:
+                blocks.append((start, "\n".join(current)))
+                current, fenced = [], False
+            elif line.strip() in ("```toml", "```"):
+                current, start, fenced = [], number, True
+            continue
+        if fenced:
+            current.append(line)
+        elif line.startswith("    ") or (current and not line.strip()):
+            if not current:
+                start = number
+            current.append(line[4:])
+        elif current:
+            blocks.append((start, "\n".join(current)))
+            current = []
+    return [(n, b) for n, b in blocks if re.search(r"^\[\[?[a-z][\w.<>-]*\]\]?\s*(#.*)?$", b, re.M)]
+
+
+def test_every_toml_example_in_the_readme_parses_and_names_real_keys() -> None:
+    import tomllib
+
+    from ticketdash import settings
+
+    tables = {**settings.SECTIONS, "alerts": settings.AlertSettings, "alerts.routes": settings.RouteSettings,
+              "alerts.reminders": settings.ReminderSettings, "alerts.summary": settings.SummarySettings,
+              "alerts.slack": settings.SlackSettings, "blinky.lights": settings.LightSettings,
+              "views.*": settings.ViewSettings, "walls.*": settings.WallSettings}
+    examples = readme_toml()
+    assert len(examples) >= 10
+    for line, text in examples:
+        try:
+            parsed = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise AssertionError(f"README line {line}: {error}\n{text}") from None
+
+        def check(path: str, table: dict) -> None:
+            if path == "helpdesks":
+                return
+            cls = tables.get(path) or tables.get(path.split(".")[0] + ".*")
+            assert cls is not None, f"README line {line}: no section [{path}]"
+            known = {f.name for f in dataclasses.fields(cls)}
+            for key, value in table.items():
+                inner = f"{path}.{key}"
+                if isinstance(value, dict) and (inner in tables or f"{path}.*" in tables and path in ("views", "walls")):
+                    check(inner, value)
+                elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and inner in tables:
+                    for item in value:
+                        check(inner, item)
+                elif path in ("views", "walls") and isinstance(value, dict):
+                    check(f"{path}.{key}", value)
+                else:
+                    assert key in known or (path == "blinky" and key == "effects"), \
+                        f"README line {line}: [{path}] {key}: no such key"
+
+        for section, table in parsed.items():
+            check(section, table)
