@@ -105,3 +105,26 @@ def test_reading_files_does_not_feed_back_into_more_reads(tmp_path: Path) -> Non
         assert len(reads) - settled <= 1, f"{len(reads) - settled} re-reads of the names after nothing changed"
     finally:
         lf.stop()
+
+
+def test_a_ticket_written_while_the_folder_is_first_read_is_seen(tmp_path: Path) -> None:
+    """The watcher writes while a reader starts: nothing may wait for the next full re-read (minutes)."""
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    put_ticket(folder, ticket(1))
+
+    class Starting(LiveFolder):
+        written = False
+
+        def rescan(self) -> None:
+            super().rescan()
+            if not self.written:  # just after the first read, before anything else happens
+                self.written = True
+                put_ticket(folder, ticket(2))
+
+    lf = Starting(TicketStore(folder), tmp_path, rescan_seconds=3600)
+    lf.start()
+    try:
+        wait_for(lambda: set(lf.view().entries) == {1, 2}, timeout=5, what="the ticket written during the first read")
+    finally:
+        lf.stop()

@@ -77,8 +77,8 @@ class LiveFolder(FileSystemEventHandler):
 
     def start(self) -> None:
         self.store.folder.mkdir(parents=True, exist_ok=True)
+        self._start_observer()  # first: a file written during the first read is an event, not a wait for the next
         self.rescan()
-        self._start_observer()
         self.thread = threading.Thread(target=self._rescan_loop, name="rescan", daemon=True)
         self.thread.start()
 
