@@ -289,13 +289,16 @@ class Blinky(WakeLoop):
             logger.exception("the light %s failed; trying again", lamp.name)
             written = 0
         lamp.shown, lamp.sent_at = (state, effect), time.monotonic()
+        before = lamp.status.get("reason")
         lamp.status = {"state": state, "effect": str(effect), "rgb": list(effect.rgb), "strobe": effect.strobe,
                        "device": "luxafor" if written else "simulated", "lights": written, "reason": reason,
                        "demo": demo}
         if lamp.port:
             lamp.status.update(name=lamp.name, port=lamp.port)
             if not written and lamp.lights is not None:
-                lamp.status["reason"] = self._not_there(lamp) or reason
+                lamp.status["reason"] = self._not_there(lamp)
+                if lamp.status["reason"] != before:  # said once, not at every look
+                    logger.warning("light %s: %s", lamp.name, lamp.status["reason"])
 
     def _not_there(self, lamp: Lamp) -> str:
         """Why a light at a port is dark: nothing there, or (by name) a Luxafor at a port no light claims."""
@@ -303,9 +306,7 @@ class Blinky(WakeLoop):
         taken = {other.port for other in self.lamps}
         free = sorted(str(info["port"]) for info in lamp.lights.listing() if info["port"] not in taken)
         if free:
-            moved = f"no light at port {lamp.port}; a Luxafor is at {', '.join(free)}: moved? set its port"
-            logger.warning("light %s: %s", lamp.name, moved)
-            return moved
+            return f"no light at port {lamp.port}; a Luxafor is at {', '.join(free)}: moved? set its port"
         return f"no light at port {lamp.port}"
 
     def _write_status(self) -> None:

@@ -267,7 +267,7 @@ def _claims_of(name: str) -> list[dict[str, Any]]:
     assert config.gui.claims_dir is not None
     known = claims.results(config.paths.tickets)
     found = [{"claim": c.id, "ticket": c.ticket, "status": "queued", "error": "", "at": timefmt.format(c.at)}
-             for c in claims.waiting(config.gui.claims_dir) if c.by == name and c.id not in known]
+             for c in claims.waiting(config.gui.claims_dir, known) if c.by == name]
     found += [{"claim": claim_id, "ticket": r.get("ticket"), "status": r.get("status"), "error": r.get("error", ""),
                "at": r.get("at")} for claim_id, r in known.items() if r.get("by") == name]
     return sorted(found, key=lambda c: str(c["at"]), reverse=True)[:10]

@@ -131,8 +131,7 @@ function shortNames(names, final, fits) {
 
 let measure = null;
 // The agent and requester columns' names for the rows about to be shown, at the current text size.
-function columnNames(rows) {
-  const style = getComputedStyle($("sections"));
+function columnNames(rows, style) {
   const font = parseFloat(style.fontSize);
   measure = measure || document.createElement("canvas").getContext("2d");
   measure.font = `${font}px ${style.fontFamily}`;
@@ -371,9 +370,10 @@ function foldText(tickets) {
 // One grid for every section: the column heads once, on the first table; an empty section is its heading.
 function renderSections(planned) {
   const template = $("section-template");
-  const font = parseFloat(getComputedStyle($("sections")).fontSize);
+  const style = getComputedStyle($("sections"));
+  const font = parseFloat(style.fontSize);
   const multi = planned.some((p) => p.section.tickets.some((t) => t.helpdesk));
-  const names = columnNames(planned.flatMap((p) => p.rows));
+  const names = columnNames(planned.flatMap((p) => p.rows), style);
   let headed = false;
   const nodes = planned.map(({ section, rows, fold, page }) => {
     const node = template.content.firstElementChild.cloneNode(true);

@@ -75,68 +75,94 @@ class Desk:
 
 
 @pytest.fixture
-def desk(fake: FakeFreshservice, make_config):
+def live(fake: FakeFreshservice, make_config):
     made = Desk(fake, make_config)
     yield made
     made.stop()
 
 
-def test_assign_to_me_sets_the_responder_and_a_private_note_once(desk: Desk) -> None:
-    answer = desk.claim(42)
+def test_assign_to_me_sets_the_responder_and_a_private_note_once(live: Desk) -> None:
+    answer = live.claim(42)
     assert answer.status_code == 202, answer.text
     claim_id = answer.json()["claim"]
-    wait_for(lambda: desk.result(claim_id).get("status") == "done", what="the claim sent and verified")
-    assert desk.fake.tickets[42]["responder_id"] == ADA
-    (note,) = desk.fake.notes[42]
+    wait_for(lambda: live.result(claim_id).get("status") == "done", what="the claim sent and verified")
+    assert live.fake.tickets[42]["responder_id"] == ADA
+    (note,) = live.fake.notes[42]
     assert note["body"] == "Acknowledged on the wall by Ada Lovelace" and note["private"] is True
-    assert desk.writes("PUT", 42) == [("PUT", "/api/v2/tickets/42", {"responder_id": ADA})]
-    log = desk.watcher.log.read_text()
+    assert live.writes("PUT", 42) == [("PUT", "/api/v2/tickets/42", {"responder_id": ADA})]
+    log = live.watcher.log.read_text()
     assert WRITE_KEY not in log and KEY not in log and "ticket 42 assigned to Ada Lovelace" in log
 
-    desk.watcher.send_signal(signal.SIGTERM)  # a restart sends nothing again
-    assert desk.watcher.wait(timeout=10) == 0
-    desk.watcher = desk.start_watcher()
-    beat = lambda: json.loads((desk.tickets / "_watcher.json").read_text())  # noqa: E731
-    wait_for(lambda: beat().get("pid") == desk.watcher.pid and beat().get("cycles", 0) >= 2, what="two cycles after")
-    assert len(desk.writes("PUT", 42)) == 1 and len(desk.fake.notes[42]) == 1
+    live.watcher.send_signal(signal.SIGTERM)  # a restart sends nothing again
+    assert live.watcher.wait(timeout=10) == 0
+    live.watcher = live.start_watcher()
+    beat = lambda: json.loads((live.tickets / "_watcher.json").read_text())  # noqa: E731
+    wait_for(lambda: beat().get("pid") == live.watcher.pid and beat().get("cycles", 0) >= 2, what="two cycles after")
+    assert len(live.writes("PUT", 42)) == 1 and len(live.fake.notes[42]) == 1
 
 
-def test_a_claim_the_watcher_stopped_sending_is_never_sent_again(desk: Desk) -> None:
-    desk.watcher.send_signal(signal.SIGTERM)
-    assert desk.watcher.wait(timeout=10) == 0
-    answer = desk.claim(43)
+def test_a_claim_the_watcher_stopped_sending_is_never_sent_again(live: Desk) -> None:
+    live.watcher.send_signal(signal.SIGTERM)
+    assert live.watcher.wait(timeout=10) == 0
+    answer = live.claim(43)
     claim_id = answer.json()["claim"]
-    (queued,) = claims.waiting(desk.config.parent.parent / "dashboard-tickets" / "claims")
-    claims.record(desk.tickets, {}, queued, claims.SENDING, "", timefmt.now())  # as a watcher killed mid-claim left it
-    desk.watcher = desk.start_watcher()
-    wait_for(lambda: desk.result(claim_id).get("status") == "failed", what="the half-sent claim reported")
-    assert "stopped while sending" in desk.result(claim_id)["error"]
-    assert desk.writes("PUT", 43) == [] and 43 not in desk.fake.notes
+    (queued,) = claims.waiting(live.config.parent.parent / "dashboard-tickets" / "claims")
+    claims.record(live.tickets, {}, queued, claims.SENDING, "", timefmt.now())  # as a watcher killed mid-claim left it
+    live.watcher = live.start_watcher()
+    wait_for(lambda: live.result(claim_id).get("status") == "failed", what="the half-sent claim reported")
+    assert "stopped while sending" in live.result(claim_id)["error"]
+    assert live.writes("PUT", 43) == [] and 43 not in live.fake.notes
 
 
-def test_who_may_claim(desk: Desk) -> None:
-    kiosk = requests.post(desk.url + "/api/claim", json={"ticket": 42}, timeout=5)
+def test_who_may_claim(live: Desk) -> None:
+    kiosk = requests.post(live.url + "/api/claim", json={"ticket": 42}, timeout=5)
     assert kiosk.status_code == 401
-    assert requests.get(desk.url + "/api/claim", timeout=5).status_code == 405  # a GET never claims
-    assert desk.claim(999).status_code == 404
-    bob = run_module("gui", "operators", "add", "Bob", "--config", str(desk.config))  # no agent id
-    refused = requests.post(desk.url + "/api/claim", json={"ticket": 42}, timeout=5,
+    assert requests.get(live.url + "/api/claim", timeout=5).status_code == 405  # a GET never claims
+    assert live.claim(999).status_code == 404
+    bob = run_module("gui", "operators", "add", "Bob", "--config", str(live.config))  # no agent id
+    refused = requests.post(live.url + "/api/claim", json={"ticket": 42}, timeout=5,
                             headers={"Authorization": "Bearer " + bob.stdout.strip().splitlines()[-1]})
     assert refused.status_code == 409 and "--agent-id" in refused.json()["error"]
-    assert desk.writes("PUT", 42) == []
+    assert live.writes("PUT", 42) == []
 
 
 @pytest.mark.slow
-def test_the_agent_sees_a_403_in_the_browser(desk: Desk, page) -> None:
-    desk.fake.write_role_ok = False  # the write key's agent role may not assign
-    page.goto(desk.url + "/signin")
+def test_the_agent_sees_a_403_in_the_browser(live: Desk, page) -> None:
+    live.fake.write_role_ok = False  # the write key's agent role may not assign
+    page.goto(live.url + "/signin")
     page.fill("input[name=name]", "Ada Lovelace")
-    page.fill("input[name=token]", desk.token)
+    page.fill("input[name=token]", live.token)
     page.click("form.signin button")
     page.wait_for_selector("tr[data-id='42'] button[data-act=claim]")
     page.click("tr[data-id='42'] button[data-act=claim]")
     page.wait_for_function("() => document.getElementById('operator-status').textContent.startsWith('Not assigned #42')",
                            timeout=15_000)
     assert "403: the write key's agent role cannot assign tickets" in page.locator("#operator-status").inner_text()
-    assert desk.fake.tickets[42]["responder_id"] is None and 42 not in desk.fake.notes
+    assert live.fake.tickets[42]["responder_id"] is None and 42 not in live.fake.notes
     assert page.errors == []
+
+
+def test_a_claim_refuses_the_kiosk_key_and_forgeries(desk) -> None:
+    """The Flask app alone: the kiosk key (bearer or its cookie), another site, a browser without the
+    session's CSRF token: none queues a claim."""
+    from tests.test_acknowledge import bearer
+
+    private(desk.config_dir / "access_key.txt", "kiosk-key-0123456789\n")
+    client = desk.client(gui={"access_key_file": "access_key.txt"},
+                             freshservice={"write_api_key_file": "write_token.txt"})
+    outbox = desk.tickets.parent / "dashboard-tickets" / "claims"
+    assert client.post("/api/claim", json={"ticket": 42}, headers=bearer("kiosk-key-0123456789")).status_code == 403
+    client.get("/?key=kiosk-key-0123456789")  # the TV's cookie
+    assert client.post("/api/claim", json={"ticket": 42}).status_code == 403
+    cross = client.post("/api/claim", json={"ticket": 42},
+                        headers={**bearer(desk.token), "Origin": "https://evil.example"})
+    assert cross.status_code == 403
+    page = client.get("/signin")
+    csrf = page.get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    assert client.post("/signin", data={"name": "Ada Lovelace", "token": desk.token, "csrf": csrf}).status_code == 303
+    assert client.post("/api/claim", json={"ticket": 42}).status_code == 403  # no CSRF token
+    assert client.post("/api/claim", json={"ticket": 42}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert claims.waiting(outbox) == []
+    me = client.get("/api/me").get_json()
+    assert client.post("/api/claim", json={"ticket": 42}, headers={"X-CSRF-Token": me["csrf"]}).status_code == 202
+    assert [c.ticket for c in claims.waiting(outbox)] == [42]

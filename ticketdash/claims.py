@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Container
 
 from ticketdash import timefmt
 from ticketdash.store import MAX_STATUS_BYTES, atomic_write, is_id, loads, read_regular
@@ -49,15 +49,17 @@ def put(outbox: Path, ticket: int, agent_id: int, by: str, now: datetime) -> Cla
     return claim
 
 
-def waiting(outbox: Path) -> list[Claim]:
-    """The claims in the outbox, oldest first; what cannot be read is skipped (and left for `tidy`)."""
+def waiting(outbox: Path, known: Container[str] = ()) -> list[Claim]:
+    """The claims in the outbox, oldest first, but those *known* (by id: not even read); what cannot be
+    read is skipped (and left for `tidy`)."""
     found = []
     try:
         entries = list(os.scandir(outbox))
     except FileNotFoundError:
         return []
     for entry in entries:
-        if not entry.name.endswith(".json") or not entry.is_file(follow_symlinks=False):
+        if (not entry.name.endswith(".json") or entry.name.removesuffix(".json") in known
+                or not entry.is_file(follow_symlinks=False)):
             continue
         try:
             found.append(_claim(loads(read_regular(Path(entry.path), MAX_STATUS_BYTES))))

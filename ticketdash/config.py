@@ -256,6 +256,16 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _web_address(where: str, url: str, secret: str | None = None, allow_http: bool = False) -> None:
+    """An http(s) address; one that *secret* (the key, the token ...) is sent to never over plain http://
+    beyond this box, unless *allow_http*."""
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: must start with http:// or https://")
+    if secret and url.startswith("http://") and not _loopback(urlsplit(url).hostname or "") and not allow_http:
+        raise ConfigError(f"{where}: {secret} would cross the network in clear over http://; use https://"
+                          + (" (or remote_allow_http = true)" if "[blinky]" in where else ""))
+
+
 def _mqtt(path: Path, mqtt: MqttSettings, present: bool) -> MqttSettings:
     """An [mqtt] section switches MQTT on, at 127.0.0.1 unless it names a broker."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", mqtt.node_id):
@@ -278,7 +288,7 @@ def write_key(config: Config) -> Secret | None:
     where = f"{config.path}: [freshservice] write_api_key_file: {config.freshservice.write_api_key_file}"
     if config.freshservice.write_api_key_file is None:
         return None
-    if config.watcher.source != "freshservice" or config.helpdesks:
+    if not claims_on(config):
         raise ConfigError(f"{where}: claims work with one Freshservice helpdesk (not with {config.watcher.source}"
                           f"{' or [helpdesks]' if config.helpdesks else ''})")
     key = (_read(config.freshservice.write_api_key_file, where, secret=True) or "").strip()
@@ -304,11 +314,7 @@ def _touch_token(path: Path, blinky: BlinkySettings) -> Secret | None:
         raise ConfigError(f"{where}: is empty (python -m gui operators add NAME prints a token)")
     url = blinky.dashboard_url or blinky.remote_url
     if url:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"{path}: [blinky] dashboard_url: must start with http:// or https://")
-        if url.startswith("http://") and not _loopback(urlsplit(url).hostname or "") and not blinky.remote_allow_http:
-            raise ConfigError(f"{path}: [blinky] dashboard_url: the token would cross the network in clear over "
-                              f"http://; use https:// (or remote_allow_http = true)")
+        _web_address(f"{path}: [blinky] dashboard_url", url, "the token", blinky.remote_allow_http)
     return Secret(token)
 
 
@@ -318,15 +324,12 @@ def _check_gui(path: Path, gui: GuiSettings) -> None:
 
 
 def _check_blinky(path: Path, blinky: BlinkySettings, views: set[str]) -> None:
-    if blinky.remote_url and not blinky.remote_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{path}: [blinky] remote_url: must start with http:// or https://")
+    if blinky.remote_url:
+        _web_address(f"{path}: [blinky] remote_url", blinky.remote_url,
+                     "the key" if blinky.remote_access_key_file else None, blinky.remote_allow_http)
     if blinky.remote_access_key_file:
         where = f"{path}: [blinky] remote_access_key_file: {blinky.remote_access_key_file}"
         _read(blinky.remote_access_key_file, where, secret=True)
-        host = urlsplit(blinky.remote_url).hostname or ""
-        if blinky.remote_url.startswith("http://") and not _loopback(host) and not blinky.remote_allow_http:
-            raise ConfigError(f"{path}: [blinky] remote_url: the key would cross the network in clear over "
-                              f"http://; use https:// (or remote_allow_http = true)")
     if blinky.view not in views:
         raise ConfigError(f"{path}: [blinky] view: no view {blinky.view!r}")
 
@@ -524,10 +527,8 @@ def _slack(path: Path, slack: SlackSettings) -> SlackAccess | None:
         if not re.fullmatch(r"[UW][A-Z0-9]{6,20}", user.strip()) or not name.strip():
             raise ConfigError(f"{where} users_file: {slack.users_file}:{number}: expected U0123ABCD:Operator Name")
         users[user.strip()] = name.strip()
-    if slack.dashboard_url and not slack.dashboard_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where} dashboard_url: must start with http:// or https://")
-    if slack.dashboard_url.startswith("http://") and not _loopback(urlsplit(slack.dashboard_url).hostname or ""):
-        raise ConfigError(f"{where} dashboard_url: the relay token would cross the network in clear; use https://")
+    if slack.dashboard_url:
+        _web_address(f"{where} dashboard_url", slack.dashboard_url, "the relay token")
     return SlackAccess(secrets_["app_token_file"], secrets_["bot_token_file"], secrets_["relay_token_file"], users)
 
 

@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
     source = make_source(config, stoppable_sleep(stop), announce)
     claimer = None
-    if write_key is not None and isinstance(source, ClientSource):
-        claimer = Claimer(config.gui.claims_dir or config.paths.tickets, store, source, source.client.with_key(write_key),
+    if write_key is not None and isinstance(source, ClientSource) and config.gui.claims_dir is not None:
+        claimer = Claimer(config.gui.claims_dir, store, source, source.client.with_key(write_key),
                           mask=config.api_key.mask if config.api_key else str)
     watcher = Watcher(config, store, source, claimer=claimer)
     logger.info("watching %s (source %s, every %g s) into %s", config.api_url

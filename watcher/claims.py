@@ -45,7 +45,7 @@ class Claimer:
                                               f"in {source.label} before trying again")
 
     def pending(self) -> list[Claim]:
-        return [claim for claim in claims.waiting(self.outbox) if claim.id not in self.known]
+        return claims.waiting(self.outbox, self.known)
 
     def run(self, spare_calls: int) -> int:
         """Send what waits, as far as *spare_calls* allow (one claim at least); how many were sent."""
