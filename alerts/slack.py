@@ -107,7 +107,7 @@ class SlackBot:
         try:
             target = json.loads(value)
             ticket, helpdesk = int(target["ticket"]), str(target.get("helpdesk", ""))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             logger.warning("Slack: a click with a value this bot never sent, ignored")
             return
         operator = self.access.users.get(user)

@@ -166,3 +166,26 @@ def test_a_claim_refuses_the_kiosk_key_and_forgeries(desk) -> None:
     me = client.get("/api/me").get_json()
     assert client.post("/api/claim", json={"ticket": 42}, headers={"X-CSRF-Token": me["csrf"]}).status_code == 202
     assert [c.ticket for c in claims.waiting(outbox)] == [42]
+
+
+def test_a_note_that_failed_is_never_posted_again(live: Desk) -> None:
+    """A 500 on the note may mean it was written: the watcher never retries a POST (but after a 429)."""
+    live.fake.fault("status", "tickets/42/notes", times=1, status=500)  # a retry would then succeed
+    claim_id = live.claim(42).json()["claim"]
+    wait_for(lambda: live.result(claim_id).get("status") == "failed", what="the claim failed")
+    assert live.result(claim_id)["error"] == "POST /api/v2/tickets/42/notes: server error (500) (gave up after 1 tries)"
+    assert 42 not in live.fake.notes
+
+
+def test_the_outbox_reads_only_claims(tmp_path) -> None:
+    import os
+
+    outbox = tmp_path / "claims"
+    made = claims.put(outbox, 42, ADA, "Ada\nLovelace", timefmt.now())
+    os.mkfifo(outbox / "fifo.json")  # never opened: reading it would hang the watcher
+    (outbox / "junk.json").write_text("{not json")
+    (outbox / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (outbox / "other.json").write_text(json.dumps({"id": "x", "ticket": "42", "agent_id": ADA, "by": "x", "at": "now"}))
+    found = claims.waiting(outbox)
+    assert [c.id for c in found] == [made.id] and found[0].by == "Ada Lovelace"  # one line, whatever was sent
+    assert claims.waiting(outbox, {made.id}) == []

@@ -77,6 +77,8 @@ def test_a_click_in_slack_is_on_it_for_that_operator(gui_server, slack: FakeSlac
         assert "not in the wall's users_file" in told["text"]
         forged = slack.click(ADA, '{"ticket": "42; DROP"}')  # a value this bot never sent
         wait_for(lambda: forged in slack.acknowledged, what="the forged click acknowledged and ignored")
+        deep = slack.click(ADA, "[" * 100_000 + "]" * 100_000)
+        wait_for(lambda: deep in slack.acknowledged, what="a click nested 100,000 deep acknowledged and ignored")
         assert sum(1 for m in slack.posted if m.get("text", "").startswith("Ada Lovelace is on")) == 1
     finally:
         alerts.send_signal(signal.SIGTERM)
